@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tern needs to build and test, only those missing; quiet when all are there.
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build make pkg-config
+  libasio-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcrypt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-aiosmtpd swaks nmap openssl
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
