@@ -1,0 +1,220 @@
+// ternd's lifecycle: configuration, spool, recipient tables, listeners (SO_REUSEPORT, one io_context per
+// thread), privilege drop after binding, queue recovery, signals (TERM/INT stop, HUP reloads tables).
+// Start-up failures are one line on stderr and a non-zero exit; nothing is half-started.
+#include "server/daemon.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/logging.hpp"
+#include "delivery/local_agent.hpp"
+#include "net/listener.hpp"
+#include "queue/queue_manager.hpp"
+#include "server/default_files.hpp"
+#include "server/privileges.hpp"
+#include "server/session.hpp"
+
+namespace tern::server {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// The recipient tables in use; SIGHUP swaps in a fresh copy while sessions keep the one they started with.
+class DirectoryHolder {
+ public:
+  explicit DirectoryHolder(std::shared_ptr<const config::RecipientDirectory> directory)
+      : current_(std::move(directory)) {}
+  std::shared_ptr<const config::RecipientDirectory> get() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void set(std::shared_ptr<const config::RecipientDirectory> directory) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(directory);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const config::RecipientDirectory> current_;
+};
+
+std::shared_ptr<const config::RecipientDirectory> load_directory(const config::Config& config) {
+  std::vector<config::Diagnostic> diagnostics;
+  auto directory = std::make_shared<const config::RecipientDirectory>(
+      config::RecipientDirectory::load(config, diagnostics));
+  for (const auto& diagnostic : diagnostics) spdlog::warn("{}", diagnostic.to_string());
+  return directory;
+}
+
+// Many idle SMTP connections need many descriptors: take the hard limit.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor acceptor, SessionServices& services) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer pause(executor);
+  while (acceptor.is_open()) {
+    auto [error, socket] = co_await acceptor.async_accept(use_tuple);
+    if (error == asio::error::operation_aborted) break;
+    if (error) {
+      // Out of descriptors or memory: back off instead of spinning, and say so.
+      spdlog::warn("accept: {}", error.message());
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    asio::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    asio::co_spawn(executor, run_session(std::move(socket), services), asio::detached);
+  }
+}
+
+struct Loaded {
+  config::LoadedConfig loaded;
+  bool embedded = false;
+};
+
+Result<Loaded> load(const DaemonOptions& options) {
+  if (options.config_path.empty()) {
+    auto loaded = config::load_config(config::embedded_default_config(), "(embedded default)");
+    if (!loaded) return loaded.error();
+    return Loaded{std::move(loaded.value()), true};
+  }
+  auto loaded = config::load_config_file(options.config_path);
+  if (!loaded) return loaded.error();
+  return Loaded{std::move(loaded.value()), false};
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "ternd: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+  auto loaded = load(options);
+  if (!loaded) return fail(loaded.error().message);
+  const config::Config& config = loaded->loaded.config;
+  if (auto logging = init_logging("ternd", config.maillog_file); !logging) {
+    return fail(logging.error().message);
+  }
+  for (const auto& diagnostic : loaded->loaded.diagnostics) {
+    if (diagnostic.level != config::Diagnostic::Level::Notice) {
+      spdlog::warn("{}", diagnostic.to_string());
+    }
+  }
+  if (loaded->embedded) {
+    if (auto created = create_default_files(config); !created) return fail(created.error().message);
+  }
+  raise_descriptor_limit();
+
+  auto spool = queue::Spool::open(config.queue_directory);
+  if (!spool) return fail(spool.error().message);
+  DirectoryHolder directory(load_directory(config));
+
+  unsigned threads = config.smtpd_threads > 0 ? static_cast<unsigned>(config.smtpd_threads)
+                                              : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  for (unsigned i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+
+  SessionServices services;
+  services.config = &config;
+  services.settings = ProtocolSettings::from(config);
+  services.directory = [&directory] { return directory.get(); };
+  services.spool = spool->get();
+  policy::ConnectionLimits limits(config.smtpd_client_connection_count_limit,
+                                  config.smtpd_connection_limit);
+  services.limits = &limits;
+
+  std::vector<asio::ip::tcp::acceptor> acceptors;
+  for (const config::ListenAddress& listen : config.smtpd_listen) {
+    auto endpoints =
+        net::listen_endpoints(listen.host, listen.port, config.inet_ipv4, config.inet_ipv6);
+    if (!endpoints) return fail(endpoints.error().message);
+    for (const auto& endpoint : endpoints.value()) {
+      for (auto& context : contexts) {
+        auto acceptor = net::open_listener(*context, endpoint);
+        if (!acceptor) return fail(acceptor.error().message);
+        acceptors.push_back(std::move(acceptor.value()));
+      }
+      spdlog::info("listening on {}:{} ({} threads)", endpoint.address().to_string(),
+                   endpoint.port(), threads);
+    }
+  }
+
+  if (auto dropped = drop_privileges(config); !dropped) return fail(dropped.error().message);
+
+  delivery::LocalDeliveryAgent::Options agent_options{config.myhostname};
+  queue::QueueManager manager(
+      config.queue_directory,
+      [&config, &directory, &agent_options](const queue::Envelope& envelope,
+                                            const std::string& path, std::uint64_t data_offset,
+                                            const std::vector<std::size_t>& pending) {
+        auto tables = directory.get();
+        delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
+        return agent.deliver(envelope, path, data_offset, pending);
+      });
+  services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
+  services.flush_requested = [&manager] { manager.flush(); };
+  manager.recover();
+
+  for (std::size_t i = 0; i < acceptors.size(); ++i) {
+    auto executor = acceptors[i].get_executor();
+    asio::co_spawn(executor, accept_loop(std::move(acceptors[i]), services), asio::detached);
+  }
+
+  asio::signal_set signals(*contexts.front(), SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const asio::error_code&, int)> on_signal;
+  on_signal = [&](const asio::error_code& error, int number) {
+    if (error) return;
+    if (number == SIGHUP) {
+      spdlog::info("reload: re-reading recipient tables");
+      directory.set(load_directory(config));
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("terminating on signal {}", number);
+    for (auto& context : contexts) context->stop();
+  };
+  signals.async_wait(on_signal);
+
+  spdlog::info("daemon started -- version {}, configuration {}", TERN_VERSION,
+               loaded->embedded ? "(embedded default)" : options.config_path);
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < contexts.size(); ++i) {
+    workers.emplace_back([&context = *contexts[i]] { context.run(); });
+  }
+  contexts.front()->run();
+  for (auto& context : contexts) context->stop();
+  for (auto& worker : workers) worker.join();
+  // Drain the committer while the event loops still exist (its callbacks are posted to them), then
+  // destroy the sessions, then let delivery finish what it holds.
+  spool.value().reset();
+  contexts.clear();
+  manager.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace tern::server

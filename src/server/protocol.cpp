@@ -1,0 +1,375 @@
+// The SMTP server state machine (RFC 5321 §4.1.1, §4.1.4 command order, §4.3.2 reply codes; RFC 1870
+// SIZE, RFC 3030 CHUNKING, RFC 1985 ETRN). Check then proceed per verb, as OpenSMTPD does; replies come from
+// the catalogue so every text is Postfix's. Never reveals whether a user exists outside RCPT.
+#include "server/protocol.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "base/strings.hpp"
+#include "policy/restrictions.hpp"
+#include "smtp/reply_catalog.hpp"
+
+namespace tern::server {
+namespace replies = smtp::replies;
+using smtp::Verb;
+
+ProtocolSettings ProtocolSettings::from(const config::Config& config) {
+  ProtocolSettings settings;
+  settings.hostname = config.myhostname;
+  settings.banner = config.smtpd_banner;
+  settings.local_domains = config.mydestination;
+  settings.message_size_limit = config.message_size_limit;
+  settings.recipient_limit = config.smtpd_recipient_limit;
+  settings.hard_error_limit = config.smtpd_hard_error_limit;
+  settings.helo_required = config.smtpd_helo_required;
+  settings.vrfy_mode = config.vrfy_mode;
+  settings.helo_restrictions = config.smtpd_helo_restrictions;
+  settings.relay_restrictions = config.smtpd_relay_restrictions;
+  settings.recipient_restrictions = config.smtpd_recipient_restrictions;
+  settings.forbidden_commands = config.smtpd_forbidden_commands;
+  return settings;
+}
+
+std::string ClientInfo::log_name() const {
+  return fmt::format("{}[{}]", name.empty() ? "unknown" : name, address);
+}
+
+Protocol::Protocol(const ProtocolSettings& settings, ClientInfo client,
+                   const config::RecipientDirectory& directory)
+    : settings_(settings), client_(std::move(client)), directory_(directory) {}
+
+smtp::Reply Protocol::greeting() const { return replies::greeting(settings_.banner); }
+
+Step Protocol::reply(smtp::Reply reply) {
+  bool ok = reply.code < 400;
+  if (!ok) ++error_count_;
+  count(current_verb_, ok);
+  return Step{Action::Reply, std::move(reply)};
+}
+
+void Protocol::count(Verb verb, bool ok) {
+  auto index = static_cast<std::size_t>(verb);
+  ++commands_total_[index];
+  if (ok) ++commands_ok_[index];
+}
+
+Step Protocol::on_line(std::string_view line) {
+  if (error_count_ >= settings_.hard_error_limit) {
+    return Step{Action::Close, replies::too_many_errors(settings_.hostname)};
+  }
+  smtp::Command command = smtp::parse_command(line, settings_.forbidden_commands);
+  current_verb_ = command.verb;
+  return dispatch(command);
+}
+
+Step Protocol::on_line_too_long() {
+  current_verb_ = Verb::Unknown;
+  return reply(replies::line_too_long());
+}
+
+Step Protocol::dispatch(const smtp::Command& command) {
+  const std::string& argument = command.argument;
+  switch (command.verb) {
+    case Verb::Helo: return handle_helo(argument, false);
+    case Verb::Ehlo: return handle_helo(argument, true);
+    case Verb::Mail: return handle_mail(argument);
+    case Verb::Rcpt: return handle_rcpt(argument);
+    case Verb::Data: return handle_data(argument);
+    case Verb::Bdat: return handle_bdat(argument);
+    case Verb::Rset: return handle_rset(argument);
+    case Verb::Vrfy: return handle_vrfy(argument, "VRFY");
+    case Verb::Expn: return handle_vrfy(argument, "EXPN");
+    case Verb::Noop: return reply(replies::ok());
+    case Verb::Help: return reply(replies::help());
+    case Verb::Etrn: return handle_etrn(argument);
+    case Verb::Quit: {
+      count(Verb::Quit, true);
+      return Step{Action::Close, replies::bye()};
+    }
+    case Verb::Starttls:
+    case Verb::Auth: return reply(replies::not_implemented(to_upper_ascii(command.verb_text)));
+    case Verb::Forbidden: {
+      count(Verb::Forbidden, false);
+      return Step{Action::Drop, {}};
+    }
+    case Verb::Unknown: break;
+  }
+  return reply(replies::command_unrecognized());
+}
+
+std::vector<std::string> Protocol::ehlo_keywords() const {
+  std::vector<std::string> keywords{"PIPELINING",
+                                    fmt::format("SIZE {}", settings_.message_size_limit)};
+  if (settings_.vrfy_mode == config::VrfyMode::Reveal) keywords.emplace_back("VRFY");
+  for (const char* keyword :
+       {"ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"}) {
+    keywords.emplace_back(keyword);
+  }
+  return keywords;
+}
+
+Step Protocol::handle_helo(std::string_view argument, bool extended) {
+  std::string_view name = trim(argument);
+  if (name.empty()) return reply(replies::syntax(extended ? "EHLO hostname" : "HELO hostname"));
+  policy::Verdict verdict = policy::evaluate_helo_restrictions(settings_.helo_restrictions, name,
+                                                               client_.in_mynetworks);
+  if (verdict.decision == policy::Decision::Reject) return reply(std::move(verdict.reply));
+  // RFC 5321 §4.1.4: HELO/EHLO in a session resets any transaction.
+  reset_transaction();
+  helo_name_ = std::string(name);
+  extended_ = extended;
+  if (!extended) return reply(replies::helo(settings_.hostname));
+  return reply(replies::ehlo(settings_.hostname, ehlo_keywords()));
+}
+
+Step Protocol::handle_mail(std::string_view argument) {
+  if (settings_.helo_required && helo_name_.empty()) return reply(replies::helo_required());
+  if (transaction_.active) return reply(replies::nested_mail());
+  smtp::PathArgument path;
+  if (!smtp::split_path_argument(argument, "FROM", path)) {
+    return reply(replies::syntax("MAIL FROM:<address>"));
+  }
+  auto parameters = smtp::parse_mail_parameters(path.parameters);
+  if (!parameters) return reply(parameters.error());
+  auto sender = smtp::parse_path(path.path, /*allow_null=*/true, parameters->smtputf8);
+  if (!sender) {
+    if (sender.error().kind == smtp::AddressError::Utf8Needs8) {
+      return reply(replies::utf8_needs_smtputf8(path.path));
+    }
+    return reply(replies::bad_sender_syntax(path.path));
+  }
+  if (parameters->size && *parameters->size > settings_.message_size_limit) {
+    return reply(replies::size_exceeded_at_mail());
+  }
+  transaction_ = Transaction{};
+  transaction_.active = true;
+  transaction_.sender = std::move(sender.value());
+  transaction_.parameters = std::move(parameters.value());
+  return reply(replies::sender_ok());
+}
+
+// The recipient's domain, lower case; "postmaster" alone means this host (RFC 5321 §4.5.1).
+static std::string recipient_domain(const smtp::Mailbox& mailbox, const ProtocolSettings& settings) {
+  if (mailbox.domain.empty()) return to_lower_ascii(settings.hostname);
+  return to_lower_ascii(mailbox.domain);
+}
+
+std::optional<smtp::Reply> Protocol::check_recipient(const smtp::Mailbox& mailbox) {
+  std::string domain = recipient_domain(mailbox, settings_);
+  std::string local = smtp::unquoted_local_part(mailbox.local_part);
+  policy::RecipientFacts facts;
+  facts.client_in_mynetworks = client_.in_mynetworks;
+  facts.recipient_domain_is_local = directory_.is_local_domain(domain);
+  facts.sender_routed = local.find_first_of("@%!") != std::string::npos;
+  facts.recipient = mailbox.address();
+  facts.helo = helo_name_;
+  for (const auto* list : {&settings_.relay_restrictions, &settings_.recipient_restrictions}) {
+    policy::Verdict verdict = policy::evaluate_recipient_restrictions(*list, facts);
+    if (verdict.decision == policy::Decision::Reject) return std::move(verdict.reply);
+  }
+  if (!facts.recipient_domain_is_local) return std::nullopt;
+  switch (directory_.recipient_exists(local, domain)) {
+    case config::Lookup::Found: return std::nullopt;
+    case config::Lookup::NotFound: return replies::user_unknown(mailbox.address());
+    case config::Lookup::Unavailable: return replies::lookup_failed(mailbox.address());
+  }
+  return std::nullopt;
+}
+
+Step Protocol::handle_rcpt(std::string_view argument) {
+  if (!transaction_.active) return reply(replies::need_mail());
+  smtp::PathArgument path;
+  if (!smtp::split_path_argument(argument, "TO", path)) {
+    return reply(replies::syntax("RCPT TO:<address>"));
+  }
+  transaction_.rcpt_attempted = true;
+  auto parameters = smtp::parse_rcpt_parameters(path.parameters);
+  if (!parameters) return reply(parameters.error());
+  auto mailbox = smtp::parse_path(path.path, /*allow_null=*/false, transaction_.parameters.smtputf8);
+  if (!mailbox) {
+    if (mailbox.error().kind == smtp::AddressError::Utf8Needs8) {
+      return reply(replies::utf8_needs_smtputf8(path.path));
+    }
+    return reply(replies::bad_recipient_syntax(path.path));
+  }
+  if (transaction_.recipients.size() >= settings_.recipient_limit) {
+    return reply(replies::too_many_recipients());
+  }
+  if (auto refusal = check_recipient(mailbox.value())) return reply(std::move(*refusal));
+
+  queue::Recipient recipient;
+  recipient.address = fmt::format("{}@{}", mailbox->local_part,
+                                  recipient_domain(mailbox.value(), settings_));
+  recipient.notify = parameters->notify;
+  recipient.orcpt_type = std::move(parameters->orcpt_type);
+  recipient.orcpt_address = std::move(parameters->orcpt_address);
+  transaction_.recipients.push_back(std::move(recipient));
+  return reply(replies::recipient_ok());
+}
+
+Step Protocol::handle_data(std::string_view argument) {
+  if (!trim(argument).empty()) return reply(replies::syntax("DATA"));
+  if (!transaction_.active) return reply(replies::need_mail());
+  if (transaction_.chunking) return reply(replies::data_after_bdat());
+  if (transaction_.recipients.empty()) {
+    return reply(transaction_.rcpt_attempted ? replies::no_valid_recipients()
+                                             : replies::need_rcpt());
+  }
+  return Step{Action::ReceiveData, {}};
+}
+
+// "BDAT 1000" or "BDAT 1000 LAST" (RFC 3030 §2). A refused chunk is still read, so the octets that follow
+// are never taken for commands.
+Step Protocol::handle_bdat(std::string_view argument) {
+  std::vector<std::string> words = split_list(argument);
+  std::uint64_t size = 0;
+  bool syntax_ok = !words.empty() && words.size() <= 2;
+  if (syntax_ok) {
+    const std::string& digits = words[0];
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+    syntax_ok = error == std::errc{} && end == digits.data() + digits.size();
+  }
+  bool last = words.size() == 2 && iequals(words[1], "LAST");
+  if (words.size() == 2 && !last) syntax_ok = false;
+  if (!syntax_ok) return reply(replies::bdat_needs_size());  // no size known: cannot skip
+
+  auto discard = [&](smtp::Reply refusal) {
+    Step step = reply(std::move(refusal));
+    step.action = Action::DiscardChunk;
+    step.chunk_size = size;
+    if (transaction_.active && transaction_.chunking) reset_transaction();
+    return step;
+  };
+  if (!transaction_.active) return discard(replies::need_mail());
+  if (transaction_.recipients.empty()) {
+    return discard(transaction_.rcpt_attempted ? replies::no_valid_recipients()
+                                               : replies::need_rcpt());
+  }
+  transaction_.chunking = true;
+  transaction_.chunked_size += size;
+  return Step{Action::ReceiveChunk, {}, size, last};
+}
+
+Step Protocol::handle_rset(std::string_view argument) {
+  if (!trim(argument).empty()) return reply(replies::syntax("RSET"));
+  reset_transaction();
+  return reply(replies::ok());
+}
+
+// VRFY and EXPN (RFC 5321 §3.5.3). Default: the same 252 for every address, so no user list can be drawn.
+Step Protocol::handle_vrfy(std::string_view argument, std::string_view verb) {
+  std::string_view target = trim(argument);
+  if (settings_.vrfy_mode == config::VrfyMode::Disabled) return reply(replies::vrfy_disabled());
+  if (target.empty()) return reply(replies::syntax(fmt::format("{} address", verb)));
+  if (settings_.vrfy_mode == config::VrfyMode::Ambiguous) return reply(replies::vrfy_ambiguous());
+
+  auto mailbox = smtp::parse_path(target, /*allow_null=*/false, /*allow_utf8=*/true);
+  if (!mailbox) {
+    // A bare user name ("VRFY root") is asked about this host.
+    mailbox = smtp::parse_path(fmt::format("<{}@{}>", target, settings_.hostname), false, true);
+    if (!mailbox) return reply(replies::bad_recipient_syntax(target));
+  }
+  std::string domain = recipient_domain(mailbox.value(), settings_);
+  if (!directory_.is_local_domain(domain)) return reply(replies::vrfy_found(mailbox->address()));
+  std::string local = smtp::unquoted_local_part(mailbox->local_part);
+  switch (directory_.recipient_exists(local, domain)) {
+    case config::Lookup::Found: return reply(replies::vrfy_found(mailbox->address()));
+    case config::Lookup::NotFound: return reply(replies::user_unknown(mailbox->address()));
+    case config::Lookup::Unavailable: return reply(replies::lookup_failed(mailbox->address()));
+  }
+  return reply(replies::vrfy_ambiguous());
+}
+
+// ETRN (RFC 1985): asks for an immediate queue run. Not inside a transaction.
+Step Protocol::handle_etrn(std::string_view argument) {
+  std::string_view domain = trim(argument);
+  if (helo_name_.empty()) return reply(replies::helo_required());
+  if (transaction_.active) return reply(replies::bad_sequence("MAIL transaction in progress"));
+  if (domain.empty()) return reply(replies::syntax("ETRN domain"));
+  std::string_view name = domain.front() == '@' || domain.front() == '#' ? domain.substr(1) : domain;
+  if (!policy::is_valid_helo_hostname(name)) return reply(replies::syntax("ETRN domain"));
+  Step step = reply(replies::etrn_queued(domain));
+  step.action = Action::FlushQueue;
+  return step;
+}
+
+void Protocol::reset_transaction() { transaction_ = Transaction{}; }
+
+smtp::Reply Protocol::on_message_queued(std::string_view queue_id) {
+  count(transaction_.chunking ? Verb::Bdat : Verb::Data, true);
+  reset_transaction();
+  return replies::queued(queue_id);
+}
+
+smtp::Reply Protocol::on_message_failed(smtp::Reply reply) {
+  count(transaction_.chunking ? Verb::Bdat : Verb::Data, false);
+  ++error_count_;
+  reset_transaction();
+  return reply;
+}
+
+smtp::Reply Protocol::on_chunk_received(std::uint64_t octets) {
+  count(Verb::Bdat, true);
+  return replies::bdat_chunk_ok(octets);
+}
+
+smtp::Reply Protocol::on_timeout() const { return replies::timeout(settings_.hostname); }
+
+std::string Protocol::protocol_name() const {
+  if (transaction_.parameters.smtputf8) return "UTF8SMTP";
+  return extended_ ? "ESMTP" : "SMTP";
+}
+
+queue::Envelope Protocol::envelope() const {
+  queue::Envelope envelope;
+  envelope.sender = transaction_.sender.address();
+  envelope.recipients = transaction_.recipients;
+  const smtp::MailParameters& parameters = transaction_.parameters;
+  envelope.ret = parameters.ret == smtp::Ret::Full      ? "FULL"
+                 : parameters.ret == smtp::Ret::Headers ? "HDRS"
+                                                        : "";
+  envelope.envid = parameters.envid;
+  envelope.body = parameters.body == smtp::Body::EightBitMime ? "8BITMIME"
+                  : parameters.body == smtp::Body::SevenBit   ? "7BIT"
+                                                              : "";
+  envelope.smtputf8 = parameters.smtputf8;
+  envelope.client_name = client_.name.empty() ? "unknown" : client_.name;
+  envelope.client_address = client_.address;
+  envelope.helo = helo_name_;
+  envelope.protocol = protocol_name();
+  return envelope;
+}
+
+std::string Protocol::command_summary() const {
+  static constexpr std::pair<Verb, const char*> kOrder[] = {
+      {Verb::Helo, "helo"}, {Verb::Ehlo, "ehlo"}, {Verb::Starttls, "starttls"},
+      {Verb::Auth, "auth"}, {Verb::Mail, "mail"}, {Verb::Rcpt, "rcpt"},
+      {Verb::Data, "data"}, {Verb::Bdat, "bdat"}, {Verb::Rset, "rset"},
+      {Verb::Noop, "noop"}, {Verb::Vrfy, "vrfy"}, {Verb::Expn, "expn"},
+      {Verb::Etrn, "etrn"}, {Verb::Help, "help"}, {Verb::Quit, "quit"},
+      {Verb::Forbidden, "non-smtp"}, {Verb::Unknown, "unknown"}};
+  std::string summary;
+  int ok_sum = 0, total_sum = 0;
+  auto append = [&summary](const char* name, int ok, int total) {
+    if (!summary.empty()) summary += ' ';
+    if (ok == total) {
+      summary += fmt::format("{}={}", name, total);
+    } else {
+      summary += fmt::format("{}={}/{}", name, ok, total);
+    }
+  };
+  for (auto [verb, name] : kOrder) {
+    auto index = static_cast<std::size_t>(verb);
+    if (commands_total_[index] == 0) continue;
+    append(name, commands_ok_[index], commands_total_[index]);
+    ok_sum += commands_ok_[index];
+    total_sum += commands_total_[index];
+  }
+  append("commands", ok_sum, total_sum);
+  return summary;
+}
+
+}  // namespace tern::server

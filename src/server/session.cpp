@@ -1,0 +1,421 @@
+// The session coroutine: thin glue between the socket and the pure Protocol. Replies to a pipelined batch are
+// collected and written once, when no complete command is left in the input (RFC 2920 §3). DATA is decoded
+// and streamed to the spool as it arrives; the 250 is written only after the group commit made the message
+// durable (DESIGN.md: "a 250 is a promise"). Input left after the end of data is processed, never dropped.
+#include "server/session.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+#include "mime/received.hpp"
+#include "server/commit.hpp"
+#include "smtp/data_decoder.hpp"
+#include "smtp/reply_catalog.hpp"
+
+namespace tern::server {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadSize = 64 * 1024;
+
+bool is_in_networks(const std::vector<Cidr>& networks, const std::string& address) {
+  auto parsed = IpAddress::parse(address);
+  if (!parsed) return false;
+  for (const Cidr& network : networks) {
+    if (network.contains(*parsed)) return true;
+  }
+  return false;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(asio::ip::tcp::socket socket, SessionServices& services, ClientInfo client,
+          std::shared_ptr<const config::RecipientDirectory> directory)
+      : socket_(std::move(socket)),
+        services_(services),
+        config_(*services.config),
+        directory_(std::move(directory)),
+        protocol_(services.settings, std::move(client), *directory_),
+        timer_(socket_.get_executor()),
+        input_(kReadSize + config_.line_length_limit) {}
+
+  asio::awaitable<void> run();
+
+ private:
+  asio::awaitable<void> watchdog();
+  void touch() {
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.smtpd_timeout_seconds);
+  }
+  asio::awaitable<bool> read_more();
+  asio::awaitable<bool> flush();
+  std::optional<std::string_view> next_line();
+  asio::awaitable<bool> execute(Step step);
+  asio::awaitable<bool> receive_data();
+  asio::awaitable<bool> receive_chunk(std::uint64_t size, bool last);
+  asio::awaitable<bool> skip_octets(std::uint64_t size);
+  bool begin_message();
+  asio::awaitable<smtp::Reply> commit_message();
+  void write_to_message(std::string_view bytes);
+  void queue_reply(const smtp::Reply& reply) { smtp::append_reply(output_, reply); }
+  const char* stage() const;
+  void log_rejection(const smtp::Reply& reply, std::string_view line);
+
+  std::size_t buffered() const { return end_ - start_; }
+  std::string_view buffered_view() const { return {input_.data() + start_, buffered()}; }
+
+  asio::ip::tcp::socket socket_;
+  SessionServices& services_;
+  const config::Config& config_;
+  std::shared_ptr<const config::RecipientDirectory> directory_;
+  Protocol protocol_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool timed_out_ = false;
+  bool closed_ = false;
+
+  std::vector<char> input_;
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
+  bool discarding_long_line_ = false;
+  std::string output_;
+
+  std::optional<queue::IncomingMessage> message_;
+  queue::Envelope envelope_;
+  bool storage_failed_ = false;
+  bool chunk_too_big_ = false;
+  std::string last_verb_ = "CONNECT";
+};
+
+asio::awaitable<void> Session::watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    timer_.expires_at(deadline_);
+    auto [error] = co_await timer_.async_wait(use_tuple);
+    if (closed_) break;
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      timed_out_ = true;
+      asio::error_code ignored;
+      socket_.cancel(ignored);
+      break;
+    }
+  }
+}
+
+asio::awaitable<bool> Session::read_more() {
+  if (start_ > 0 && (end_ == input_.size() || start_ > input_.size() / 2)) {
+    std::memmove(input_.data(), input_.data() + start_, buffered());
+    end_ -= start_;
+    start_ = 0;
+  }
+  if (end_ == input_.size()) return false;  // cannot happen: lines are bounded below the buffer size
+  touch();
+  auto [error, count] =
+      co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), use_tuple);
+  if (error || count == 0) co_return false;
+  end_ += count;
+  co_return true;
+}
+
+asio::awaitable<bool> Session::flush() {
+  if (output_.empty()) co_return true;
+  touch();
+  auto [error, count] = co_await asio::async_write(socket_, asio::buffer(output_), use_tuple);
+  output_.clear();
+  co_return !error;
+}
+
+// The next complete command line without its line ending. A line longer than line_length_limit is
+// discarded up to its end and reported once as too long; it is never buffered whole.
+std::optional<std::string_view> Session::next_line() {
+  std::string_view pending = buffered_view();
+  std::size_t newline = pending.find('\n');
+  if (newline == std::string_view::npos) {
+    if (pending.size() > config_.line_length_limit) {
+      discarding_long_line_ = true;
+      start_ = end_ = 0;
+    }
+    return std::nullopt;
+  }
+  start_ += newline + 1;
+  std::string_view line = pending.substr(0, newline);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > config_.line_length_limit) discarding_long_line_ = true;
+  return line;
+}
+
+const char* Session::stage() const {
+  if (message_) return "DATA";
+  if (!protocol_.transaction().recipients.empty()) return "RCPT";
+  if (protocol_.transaction().active) return "MAIL";
+  return protocol_.helo_name().empty() ? "CONNECT" : "EHLO";
+}
+
+void Session::log_rejection(const smtp::Reply& reply, std::string_view line) {
+  std::string text = reply.lines.empty() ? std::string() : reply.lines.front();
+  std::string_view verb = line.substr(0, line.find(' '));
+  const Transaction& transaction = protocol_.transaction();
+  spdlog::info("NOQUEUE: reject: {} from {}: {} {} {}; from=<{}> proto={} helo=<{}>", verb,
+               protocol_.client().log_name(), reply.code, reply.status, text,
+               transaction.sender.address(), protocol_.protocol_name(), protocol_.helo_name());
+}
+
+asio::awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  touch();
+  asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+  queue_reply(protocol_.greeting());
+  bool open = true;
+  while (open) {
+    std::optional<std::string_view> line;
+    while (open && (line = next_line())) {
+      bool too_long = discarding_long_line_;
+      discarding_long_line_ = false;
+      Step step = too_long ? protocol_.on_line_too_long() : protocol_.on_line(*line);
+      if (step.reply.code >= 500 && !too_long) {
+        std::string_view verb = line->substr(0, line->find(' '));
+        if (iequals(verb, "RCPT") || iequals(verb, "MAIL")) log_rejection(step.reply, *line);
+      }
+      if (step.action == Action::Drop) {
+        spdlog::warn("non-SMTP command from {}: {}", protocol_.client().log_name(),
+                     line->substr(0, 100));
+      }
+      open = co_await execute(std::move(step));
+    }
+    if (!open) break;
+    if (!co_await flush()) break;
+    if (!co_await read_more()) {
+      if (timed_out_) {
+        spdlog::info("timeout after {} from {}", stage(), protocol_.client().log_name());
+        queue_reply(protocol_.on_timeout());
+        co_await flush();
+      } else {
+        spdlog::info("lost connection after {} from {}", stage(), protocol_.client().log_name());
+      }
+      break;
+    }
+  }
+  closed_ = true;
+  timer_.cancel();
+  message_.reset();
+  asio::error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+  spdlog::info("disconnect from {} {}", protocol_.client().log_name(), protocol_.command_summary());
+}
+
+asio::awaitable<bool> Session::execute(Step step) {
+  switch (step.action) {
+    case Action::Reply:
+      queue_reply(step.reply);
+      co_return true;
+    case Action::Close:
+      if (step.reply.code == 421) {
+        spdlog::info("too many errors after {} from {}", stage(), protocol_.client().log_name());
+      }
+      queue_reply(step.reply);
+      co_await flush();
+      co_return false;
+    case Action::Drop:
+      co_return false;
+    case Action::FlushQueue:
+      if (services_.flush_requested) services_.flush_requested();
+      queue_reply(step.reply);
+      co_return true;
+    case Action::ReceiveData:
+      co_return co_await receive_data();
+    case Action::ReceiveChunk:
+      co_return co_await receive_chunk(step.chunk_size, step.last_chunk);
+    case Action::DiscardChunk:
+      if (!co_await skip_octets(step.chunk_size)) co_return false;
+      queue_reply(step.reply);
+      co_return true;
+  }
+  co_return false;
+}
+
+// Opens the spool file and writes the Received header first (RFC 5321 §4.4: prepended on arrival).
+bool Session::begin_message() {
+  envelope_ = protocol_.envelope();
+  envelope_.arrival_time = static_cast<std::int64_t>(std::time(nullptr));
+  auto message = services_.spool->begin(envelope_);
+  if (!message) {
+    spdlog::warn("cannot create queue file: {}", message.error().message);
+    return false;
+  }
+  message_.emplace(std::move(message.value()));
+  storage_failed_ = false;
+  spdlog::info("{}: client={}", message_->queue_id(), protocol_.client().log_name());
+  write_to_message(mime::received_header(envelope_, config_.myhostname));
+  return true;
+}
+
+void Session::write_to_message(std::string_view bytes) {
+  if (storage_failed_ || !message_) return;
+  Status written = message_->write(bytes);
+  if (!written) {
+    spdlog::warn("{}: queue file write error: {}", message_->queue_id(), written.error().message);
+    storage_failed_ = true;
+  }
+}
+
+asio::awaitable<smtp::Reply> Session::commit_message() {
+  if (storage_failed_) {
+    message_.reset();
+    co_return protocol_.on_message_failed(smtp::replies::insufficient_storage());
+  }
+  std::string queue_id = message_->queue_id();
+  std::uint64_t size = message_->data_size();
+  Status committed = co_await async_commit(*services_.spool, std::move(*message_));
+  message_.reset();
+  if (!committed) {
+    spdlog::warn("{}: cannot commit queue file: {}", queue_id, committed.error().message);
+    co_return protocol_.on_message_failed(smtp::replies::insufficient_storage());
+  }
+  spdlog::info("{}: from=<{}>, size={}, nrcpt={} (queue active)", queue_id, envelope_.sender, size,
+               envelope_.recipients.size());
+  if (services_.message_queued) services_.message_queued(queue_id);
+  co_return protocol_.on_message_queued(queue_id);
+}
+
+asio::awaitable<bool> Session::receive_data() {
+  if (!begin_message()) {
+    queue_reply(protocol_.on_message_failed(smtp::replies::storage_failure()));
+    co_return true;
+  }
+  queue_reply(smtp::replies::start_data());
+  if (!co_await flush()) co_return false;
+
+  auto policy = config_.smtpd_forbid_bare_newline == config::BareNewline::Reject
+                    ? smtp::BareNewlinePolicy::Reject
+                    : smtp::BareNewlinePolicy::Normalize;
+  smtp::DataDecoder decoder(policy, config_.message_size_limit);
+  std::string decoded;
+  while (true) {
+    decoded.clear();
+    start_ += decoder.feed(buffered_view(), decoded);
+    if (!decoder.too_big()) write_to_message(decoded);
+    if (decoder.finished()) break;
+    start_ = end_ = 0;
+    if (!co_await read_more()) {
+      spdlog::info("{} after DATA ({} bytes) from {}", timed_out_ ? "timeout" : "lost connection",
+                   decoder.size(), protocol_.client().log_name());
+      message_.reset();
+      co_return false;
+    }
+  }
+  if (decoder.too_big()) {
+    message_.reset();
+    queue_reply(protocol_.on_message_failed(smtp::replies::size_exceeded_at_data()));
+  } else if (decoder.saw_bare_newline() && policy == smtp::BareNewlinePolicy::Reject) {
+    message_.reset();
+    queue_reply(protocol_.on_message_failed(smtp::replies::bare_newline()));
+  } else {
+    queue_reply(co_await commit_message());
+  }
+  co_return true;
+}
+
+// BDAT (RFC 3030 §2): exactly `size` octets follow the command line, taken as they are.
+asio::awaitable<bool> Session::receive_chunk(std::uint64_t size, bool last) {
+  if (!message_) {
+    if (!begin_message()) {
+      if (!co_await skip_octets(size)) co_return false;
+      queue_reply(protocol_.on_message_failed(smtp::replies::storage_failure()));
+      co_return true;
+    }
+    chunk_too_big_ = false;
+  }
+  std::uint64_t remaining = size;
+  while (remaining > 0) {
+    if (buffered() == 0) {
+      start_ = end_ = 0;
+      if (!co_await read_more()) {
+        message_.reset();
+        co_return false;
+      }
+    }
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buffered()));
+    if (protocol_.transaction().chunked_size > config_.message_size_limit) {
+      chunk_too_big_ = true;
+    } else {
+      write_to_message(std::string_view(input_.data() + start_, take));
+    }
+    start_ += take;
+    remaining -= take;
+  }
+  if (!last) {
+    queue_reply(protocol_.on_chunk_received(size));
+    co_return true;
+  }
+  if (chunk_too_big_) {
+    message_.reset();
+    queue_reply(protocol_.on_message_failed(smtp::replies::size_exceeded_at_data()));
+  } else {
+    queue_reply(co_await commit_message());
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Session::skip_octets(std::uint64_t size) {
+  while (size > 0) {
+    if (buffered() == 0) {
+      start_ = end_ = 0;
+      if (!co_await read_more()) co_return false;
+    }
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(size, buffered()));
+    start_ += take;
+    size -= take;
+  }
+  co_return true;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionServices& services) {
+  asio::error_code error;
+  auto remote = socket.remote_endpoint(error);
+  if (error) co_return;
+  ClientInfo client;
+  asio::ip::address address = remote.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  client.address = address.to_string();
+  client.name = "unknown";
+  client.in_mynetworks = is_in_networks(services.config->mynetworks, client.address);
+  spdlog::info("connect from {}", client.log_name());
+
+  policy::Admission admission = services.limits->admit(client.address, client.in_mynetworks);
+  if (admission != policy::Admission::Admitted) {
+    spdlog::warn("{} connection limit exceeded: {} from {}",
+                 admission == policy::Admission::GlobalLimit ? "global" : "per-client",
+                 services.limits->active(), client.log_name());
+    std::string refusal = smtp::format_reply(smtp::replies::too_many_connections(services.config->myhostname));
+    co_await asio::async_write(socket, asio::buffer(refusal), use_tuple);
+    socket.close(error);
+    spdlog::info("disconnect from {} commands=0", client.log_name());
+    co_return;
+  }
+  std::string address_text = client.address;
+  try {
+    auto session = std::make_shared<Session>(std::move(socket), services, std::move(client),
+                                             services.directory());
+    co_await session->run();
+  } catch (const std::exception& failure) {
+    spdlog::error("session with {} failed: {}", address_text, failure.what());
+  }
+  services.limits->release(address_text);
+}
+
+}  // namespace tern::server
