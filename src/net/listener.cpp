@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sys/socket.h>
 
+#include <asio/ip/v6_only.hpp>
 #include <asio/socket_base.hpp>
 
 namespace tern::net {
@@ -17,7 +18,8 @@ Result<asio::ip::tcp::acceptor> open_listener(asio::io_context& context,
     return Error{fmt::format("cannot listen on {}:{}: {}: {}", endpoint.address().to_string(),
                              endpoint.port(), step, error.message())};
   };
-  if (acceptor.open(endpoint.protocol(), error)) return fail("socket");
+  acceptor.open(endpoint.protocol(), error);
+  if (error) return fail("socket");
   acceptor.set_option(asio::socket_base::reuse_address(true), error);
   int enable = 1;
   if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &enable, sizeof enable) != 0) {
@@ -25,8 +27,10 @@ Result<asio::ip::tcp::acceptor> open_listener(asio::io_context& context,
     return fail("SO_REUSEPORT");
   }
   if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), error);
-  if (acceptor.bind(endpoint, error)) return fail("bind");
-  if (acceptor.listen(kListenBacklog, error)) return fail("listen");
+  acceptor.bind(endpoint, error);
+  if (error) return fail("bind");
+  acceptor.listen(kListenBacklog, error);
+  if (error) return fail("listen");
   return acceptor;
 }
 

@@ -53,7 +53,8 @@ Reply recipient_rejected(std::string_view address);  // 554 5.7.1 <x>: Recipient
 Reply lookup_failed(std::string_view address);  // 451 4.3.0 <x>: Temporary lookup failure
 Reply bare_newline();            // 550 5.5.2 Error: bare <LF> received
 Reply storage_failure();         // 451 4.3.0 Error: queue file write error
-Reply too_many_errors();         // 421 4.7.0 host Error: too many errors
+Reply insufficient_storage();    // 452 4.3.1 Insufficient system storage
+Reply too_many_errors(std::string_view hostname);  // 421 4.7.0 host Error: too many errors
 Reply timeout(std::string_view hostname);            // 421 4.4.2 host Error: timeout exceeded
 Reply too_many_connections(std::string_view hostname);  // 421 4.7.0 host Error: too many connections
 Reply service_unavailable(std::string_view hostname);   // 421 4.3.2 host Service shutting down
