@@ -2,10 +2,12 @@
 # Whole-server throughput: Postfix's smtp-source drives ternd (and, with --peer, a Postfix 3.7 in the same run)
 # over loopback; messages accepted per second, messages delivered to Maildir per second, CPU and memory.
 #
-#   bench/throughput.sh [--peer] [--sink]      (make bench runs it without options)
+#   bench/throughput.sh [--peer | --peer-only | --sink] [--profile]     (make bench: no options)
 #
 #   --peer   also measure Postfix, alternating tern/postfix each round, and print the ratios (needs root)
 #   --peer-only  only Postfix (checks the peer set-up on a new machine; needs no ternd)
+#   --profile  after the measured rounds, one more tern round (not counted) under `perf record -g`;
+#            the hottest symbols go to bench/results/profile.txt
 #   --sink   only measure the client against smtp-sink (an in-memory null server): checks the harness and
 #            shows the client's ceiling on this machine; needs no ternd
 #
@@ -30,13 +32,14 @@ TERND=${TERND:-$ROOT/build/release/ternd}
 export BENCH_CACHE=${BENCH_CACHE:-/var/tmp/tern-bench}
 RESULTS=$HERE/results/latest.md
 
-PEER=0 PEER_ONLY=0 SINK_ONLY=0
+PEER=0 PEER_ONLY=0 SINK_ONLY=0 PROFILE=0
 for arg in "$@"; do
   case $arg in
     --peer) PEER=1 ;;
     --peer-only) PEER=1 PEER_ONLY=1 ;;
     --sink) SINK_ONLY=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --profile) PROFILE=1 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "throughput.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -196,7 +199,17 @@ CF
     die "ternd failed to start (config $dir/main.cf)"
   fi
   log "round $round: tern on port $port (pid $pid)"
+  local perf_pid=""
+  if [ "$round" = profile ]; then
+    perf record -F 999 -g -p "$pid" -o "$WORK/perf.data" >"$WORK/perf.log" 2>&1 &
+    perf_pid=$!; CHILD_PIDS+=("$perf_pid"); sleep 0.5
+  fi
   run_load "$port" "$dir/mail/bench.test/bench/Maildir/new" "tern.$round"
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$perf_pid" 2>/dev/null || break; sleep 0.1; done
+    wait "$perf_pid" 2>/dev/null || true; forget_pid "$perf_pid"
+  fi
   if kill -0 "$pid" 2>/dev/null; then
     ticks=$(cpu_ticks "$pid")
     R_CPU=$(calc "$ticks / $CLK_TCK / $N * 1000" 3)
@@ -304,6 +317,25 @@ if [ "$SINK_ONLY" = 0 ]; then
       fi
     done
   done
+fi
+
+if [ "$PROFILE" = 1 ] && [ "$SINK_ONLY" = 0 ] && [ "$PEER_ONLY" = 0 ]; then
+  if command -v perf >/dev/null; then
+    run_tern profile
+    log "profile round (under perf, not counted): accepted $R_ACC/s, delivered $R_DEL/s"
+    mkdir -p "$HERE/results"
+    {
+      echo "# ternd profile: perf record -F 999 -g, $N messages, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+      echo "# under perf: accepted $R_ACC msgs/s, delivered $R_DEL msgs/s"
+      echo "## self time by thread/library/symbol"
+      timeout 300 perf report -i "$WORK/perf.data" --stdio --no-children --sort comm,dso,symbol -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -80
+      echo "## by library"
+      timeout 300 perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+    } > "$HERE/results/profile.txt" || true
+    log "profile written to bench/results/profile.txt"
+  else
+    PROBLEMS+=("--profile: perf is not installed (apt-get install linux-perf)")
+  fi
 fi
 
 # ---------------------------------------------------------------- report
