@@ -1,8 +1,9 @@
 // DATA framing (RFC 5321 §4.1.1.4, §4.5.2): finds the end-of-data marker CRLF "." CRLF and undoes
-// dot-stuffing, as a byte state machine fed arbitrary chunks. Smuggling-safe by construction: only a "." line
-// ended by CRLF and preceded by a CRLF ends the data; bare LF and bare CR never do (SMTP smuggling, 2023).
-// Bare LF line endings are normalized to CRLF (Postfix smtpd_forbid_bare_newline = normalize) or recorded
-// so the message can be rejected (= reject). Bytes past the size limit are counted but not stored.
+// dot-stuffing, as a byte state machine fed arbitrary chunks. Smuggling-safe by construction: only
+// a "." line ended by CRLF and preceded by a CRLF ends the data; bare LF and bare CR never do (SMTP
+// smuggling, 2023). Bare LF line endings are normalized to CRLF (Postfix smtpd_forbid_bare_newline
+// = normalize) or recorded so the message can be rejected (= reject). Bytes past the size limit are
+// counted but not stored.
 #pragma once
 
 #include <cstddef>
@@ -18,8 +19,9 @@ class DataDecoder {
  public:
   DataDecoder(BareNewlinePolicy policy, std::uint64_t size_limit);
 
-  // Decodes bytes from `input`, appending message bytes to `out`. Returns how many input bytes were consumed:
-  // all of them, or fewer when end-of-data was reached (the rest belongs to the next command).
+  // Decodes bytes from `input`, appending message bytes to `out`. Returns how many input bytes were
+  // consumed: all of them, or fewer when end-of-data was reached (the rest belongs to the next
+  // command).
   std::size_t feed(std::string_view input, std::string& out);
 
   bool finished() const { return finished_; }
@@ -29,9 +31,10 @@ class DataDecoder {
   std::uint64_t size() const { return size_; }  // decoded message size, including discarded bytes
 
  private:
-  void emit(char c, std::string& out);
+  void append(std::string& out, const char* bytes, std::size_t count);
+  void bare_newline(std::string& out);
 
-  enum class State { LineStart, Dot, DotCr, Middle, Cr, BareLf };
+  enum class State { LineStart, Dot, DotCr, Middle, Cr, AfterBareLf };
   BareNewlinePolicy policy_;
   std::uint64_t size_limit_;
   State state_ = State::LineStart;
