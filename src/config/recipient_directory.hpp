@@ -1,9 +1,10 @@
-// Who is local: the users of mydestination domains (Dovecot passwd-file tables) and aliases(5) tables,
-// with recipient_delimiter sub-addressing ("user+tag"). Answers the RCPT question (does this recipient
-// exist?) and the delivery question (which Maildirs and which forward addresses does it expand to?).
-// Pure lookups over tables already in memory; loading them reads files once.
+// Who is local: the users of mydestination domains (Dovecot passwd-file tables) and aliases(5)
+// tables, with recipient_delimiter sub-addressing ("user+tag"). Answers the RCPT question (does
+// this recipient exist?) and the delivery question (which Maildirs and which forward addresses does
+// it expand to?). Pure lookups over tables already in memory; loading them reads files once.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,14 +17,14 @@
 namespace tern::config {
 
 struct LocalUser {
-  std::string name;    // "user@domain", or "user" for any local domain; lower case
+  std::string name;      // "user@domain", or "user" for any local domain; lower case
   std::string password;  // "{SCHEME}hash", possibly empty
   std::string home;      // passwd-file field 6, may be empty
 };
 
 // aliases(5): "name: target, target", continuation lines start with whitespace, '#' comments.
-// Keys are local parts (lower case). Targets: local names or addresses; "|cmd", "/file", ":include:" are
-// refused with a diagnostic (tern never runs commands for mail it receives).
+// Keys are local parts (lower case). Targets: local names or addresses; "|cmd", "/file",
+// ":include:" are refused with a diagnostic (tern never runs commands for mail it receives).
 struct AliasTable {
   std::map<std::string, std::vector<std::string>> entries;
 };
@@ -51,22 +52,26 @@ struct Expansion {
 
 class RecipientDirectory {
  public:
-  // Reads every table named by alias_maps and local_recipient_maps. A table that cannot be read is kept as
-  // "unavailable" with a diagnostic: lookups against it answer Unavailable (451 4.3.0, as Postfix does).
+  // Reads every table named by alias_maps and local_recipient_maps. A table that cannot be read is
+  // kept as "unavailable" with a diagnostic: lookups against it answer Unavailable (451 4.3.0, as
+  // Postfix does).
   static RecipientDirectory load(const Config& config, std::vector<Diagnostic>& diagnostics);
   // For tests and in-memory use.
   RecipientDirectory(const Config& config, std::vector<LocalUser> users, AliasTable aliases);
 
   bool is_local_domain(std::string_view domain) const;
-  // RCPT: does local_part@domain (domain local) name a user or an alias, after removing "+extension"?
+  // RCPT: does local_part@domain (domain local) name a user or an alias, after removing
+  // "+extension"?
   Lookup recipient_exists(std::string_view local_part, std::string_view domain) const;
-  // Delivery: expands aliases recursively (loops and depth > 20 are errors), strips the extension, maps users
-  // to Maildir paths. Targets are de-duplicated.
+  // Delivery: expands aliases recursively (loops and depth > 20 are errors), strips the extension,
+  // maps users to Maildir paths. Targets are de-duplicated.
   Expansion expand(std::string_view local_part, std::string_view domain) const;
 
  private:
   RecipientDirectory() = default;
   const LocalUser* find_user(std::string_view local_part, std::string_view domain) const;
+  bool add_user(const std::string& name, const std::string& domain, const std::string& delivered_to,
+                Expansion& expansion) const;
 
   std::vector<std::string> local_domains_;
   std::string myorigin_;

@@ -1,0 +1,155 @@
+// The main.cf reader and $name expansion (Postfix postconf(5) "SYNTAX"). Comments start only at the
+// beginning of a line, as Postfix has it: a '#' inside a value is part of the value.
+#include "config/main_cf.hpp"
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+
+namespace tern::config {
+namespace {
+
+constexpr int kMaxExpansionDepth = 20;
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.';
+}
+
+Result<MainCfEntry> parse_logical_line(std::string_view text, int line,
+                                       std::string_view file_name) {
+  std::size_t equals = text.find('=');
+  if (equals == std::string_view::npos) {
+    return Error{fmt::format("{}:{}: missing '=' after parameter name", file_name, line)};
+  }
+  std::string_view name = trim(text.substr(0, equals));
+  if (name.empty()) return Error{fmt::format("{}:{}: missing parameter name", file_name, line)};
+  for (char c : name) {
+    if (!is_name_char(c)) {
+      return Error{fmt::format("{}:{}: bad parameter name: {}", file_name, line, name)};
+    }
+  }
+  return MainCfEntry{std::string(name), std::string(trim(text.substr(equals + 1))), line};
+}
+
+struct Expander {
+  const RawLookup& lookup;
+  std::vector<std::string> stack;
+
+  Result<std::string> expand(std::string_view value) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (value[i] != '$' || i + 1 >= value.size()) {
+        out += value[i];
+        continue;
+      }
+      char next = value[i + 1];
+      if (next == '$') {
+        out += '$';
+        ++i;
+      } else if (next == '{' || next == '(') {
+        char close = next == '{' ? '}' : ')';
+        std::size_t end = value.find(close, i + 2);
+        if (end == std::string_view::npos)
+          return Error{fmt::format("unbalanced {} in {}", next, value)};
+        auto piece = reference(value.substr(i + 2, end - i - 2));
+        if (!piece) return piece;
+        out += *piece;
+        i = end;
+      } else if (is_name_char(next)) {
+        std::size_t end = i + 1;
+        while (end < value.size() && is_name_char(value[end]) && value[end] != '.' &&
+               value[end] != '-') {
+          ++end;
+        }
+        auto piece = reference(value.substr(i + 1, end - i - 1));
+        if (!piece) return piece;
+        out += *piece;
+        i = end - 1;
+      } else {
+        out += '$';
+      }
+    }
+    return out;
+  }
+
+  // "name", "name?text" (text when name is non-empty), "name:text" (text when name is empty).
+  Result<std::string> reference(std::string_view inner) {
+    std::size_t operator_at = inner.find_first_of("?:");
+    std::string_view name = inner.substr(0, operator_at);
+    auto value = named(name);
+    if (!value) return value;
+    if (operator_at == std::string_view::npos) return value;
+    std::string_view text = inner.substr(operator_at + 1);
+    bool wanted = inner[operator_at] == '?' ? !value->empty() : value->empty();
+    if (!wanted) return std::string();
+    return expand(text);
+  }
+
+  Result<std::string> named(std::string_view name) {
+    for (const std::string& open : stack) {
+      if (open == name) return Error{fmt::format("parameter {} refers to itself", name)};
+    }
+    if (stack.size() >= static_cast<std::size_t>(kMaxExpansionDepth)) {
+      return Error{fmt::format("parameter {}: expansion too deep", name)};
+    }
+    std::optional<std::string> raw = lookup(name);
+    if (!raw) return std::string();
+    stack.emplace_back(name);
+    auto expanded = expand(*raw);
+    stack.pop_back();
+    return expanded;
+  }
+};
+
+}  // namespace
+
+Result<std::vector<MainCfEntry>> parse_main_cf(std::string_view text, std::string_view file_name) {
+  std::vector<MainCfEntry> entries;
+  std::string logical;
+  int logical_line = 0;
+  int line_number = 0;
+  auto finish = [&]() -> Status {
+    if (logical_line == 0) return ok_status();
+    auto entry = parse_logical_line(logical, logical_line, file_name);
+    if (!entry) return entry.error();
+    entries.push_back(std::move(entry.value()));
+    logical.clear();
+    logical_line = 0;
+    return ok_status();
+  };
+  while (!text.empty()) {
+    std::size_t newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string_view content = trim(line);
+    if (content.empty() || content.front() == '#') continue;
+    if (is_blank(line.front())) {
+      if (logical_line == 0) {
+        return Error{fmt::format("{}:{}: continuation line without a parameter before it",
+                                 file_name, line_number)};
+      }
+      logical += ' ';
+      logical += content;
+      continue;
+    }
+    if (auto finished = finish(); !finished) return finished.error();
+    logical = std::string(content);
+    logical_line = line_number;
+  }
+  if (auto finished = finish(); !finished) return finished.error();
+  return entries;
+}
+
+Result<std::string> expand_value(std::string_view value, const RawLookup& lookup) {
+  Expander expander{lookup, {}};
+  return expander.expand(value);
+}
+
+}  // namespace tern::config
