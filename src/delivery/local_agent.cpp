@@ -1,0 +1,121 @@
+// Local delivery: alias expansion and Maildir writes per recipient, results as values for the queue
+// manager to record. Every new/ directory written is fsync'd once, before any result is returned.
+#include "delivery/local_agent.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "delivery/maildir.hpp"
+#include "smtp/address.hpp"
+
+namespace tern::delivery {
+namespace {
+
+using queue::RecipientResult;
+using queue::RecipientState;
+
+RecipientResult result(std::size_t index, RecipientState state, std::string dsn, std::string text) {
+  return RecipientResult{index, state, std::move(dsn), std::move(text), "local"};
+}
+
+}  // namespace
+
+LocalDeliveryAgent::LocalDeliveryAgent(const config::Config& config,
+                                       const config::RecipientDirectory& directory, Options options)
+    : config_(config), directory_(directory), options_(std::move(options)) {}
+
+std::vector<RecipientResult> LocalDeliveryAgent::deliver(const queue::DeliveryJob& job) const {
+  std::vector<RecipientResult> results;
+  int fd = ::open(job.spool_file.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info {};
+  if (fd < 0 || ::fstat(fd, &info) != 0) {
+    for (std::size_t index : job.pending) {
+      results.push_back(result(index, RecipientState::Deferred, "4.3.0", "cannot open queue file"));
+    }
+    if (fd >= 0) ::close(fd);
+    return results;
+  }
+  std::uint64_t length = static_cast<std::uint64_t>(info.st_size) - job.data_offset;
+  std::vector<std::string> touched;
+  for (std::size_t index : job.pending) {
+    results.push_back(deliver_one(job, index, fd, length, touched));
+  }
+  ::close(fd);
+  for (const std::string& maildir : touched) {
+    if (auto synced = sync_new_directory(maildir); !synced) {
+      // Not durable yet: report every delivery into that Maildir as deferred, so it is tried again.
+      for (RecipientResult& outcome : results) {
+        if (outcome.state == RecipientState::Delivered) {
+          outcome =
+              result(outcome.index, RecipientState::Deferred, "4.3.0", synced.error().message);
+        }
+      }
+    }
+  }
+  return results;
+}
+
+RecipientResult LocalDeliveryAgent::deliver_one(const queue::DeliveryJob& job, std::size_t index,
+                                                int source_fd, std::uint64_t length,
+                                                std::vector<std::string>& touched) const {
+  const queue::Envelope& envelope = job.envelope;
+  const std::string& address = envelope.recipients[index].address;
+  std::size_t at = address.rfind('@');
+  std::string local = smtp::unquoted_local_part(address.substr(0, at));
+  std::string domain = at == std::string::npos ? "" : address.substr(at + 1);
+  if (!directory_.is_local_domain(domain)) {
+    return result(index, RecipientState::Deferred, "4.4.1",
+                  "outbound delivery is not available in this version");
+  }
+  if (config_.mailbox_size_limit > 0 && length > config_.mailbox_size_limit) {
+    return result(index, RecipientState::Bounced, "5.2.2",
+                  "cannot update mailbox: message file too big");
+  }
+  config::Expansion expansion = directory_.expand(local, domain);
+  if (expansion.status == config::Lookup::Unavailable) {
+    return result(index, RecipientState::Deferred, "4.3.0",
+                  fmt::format("temporary lookup failure: {}", expansion.error));
+  }
+  if (expansion.status == config::Lookup::NotFound) {
+    if (!expansion.error.empty()) {
+      return result(index, RecipientState::Bounced, "5.4.6", expansion.error);
+    }
+    return result(index, RecipientState::Bounced, "5.1.1", "unknown user: \"" + local + "\"");
+  }
+  bool forwarded = false;
+  for (std::size_t target = 0; target < expansion.targets.size(); ++target) {
+    const config::DeliveryTarget& destination = expansion.targets[target];
+    if (destination.maildir.empty()) {
+      forwarded = true;
+      continue;
+    }
+    MaildirMessage message;
+    message.maildir = destination.maildir;
+    message.unique_name = maildir_unique_name(envelope.arrival_time, envelope.queue_id, index,
+                                              target, options_.hostname);
+    message.prefix = fmt::format("Return-Path: <{}>\r\nDelivered-To: {}\r\n", envelope.sender,
+                                 destination.address);
+    message.source_fd = source_fd;
+    message.offset = job.data_offset;
+    message.length = length;
+    auto delivered = deliver_to_maildir(message, job.recovered);
+    if (!delivered) {
+      return result(index, RecipientState::Deferred, "4.2.0",
+                    fmt::format("cannot update mailbox: {}", delivered.error().message));
+    }
+    if (std::find(touched.begin(), touched.end(), destination.maildir) == touched.end()) {
+      touched.push_back(destination.maildir);
+    }
+  }
+  if (forwarded) {
+    return result(index, RecipientState::Deferred, "4.4.1",
+                  "alias forwards to another domain; outbound delivery is not available yet");
+  }
+  return result(index, RecipientState::Delivered, "2.0.0", "delivered to maildir");
+}
+
+}  // namespace tern::delivery

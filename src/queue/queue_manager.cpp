@@ -1,0 +1,297 @@
+// Delivery scheduling over the spool. Order of durability: a result is appended to ID.results and
+// fdatasync'd before the message moves on; the message is unlinked only when every recipient is
+// final. Unreadable files go to corrupt/ with a warning: one bad file never stops the queue.
+#include "queue/queue_manager.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include "queue/queue_id.hpp"
+#include "queue/spool_format.hpp"
+
+namespace tern::queue {
+namespace {
+
+constexpr std::size_t kHeaderProbe = 64 * 1024;
+
+std::int64_t now_seconds() {
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+Result<std::string> read_prefix(const std::string& path, std::size_t limit) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{fmt::format("open {}: {}", path, std::strerror(errno))};
+  std::string text(limit, '\0');
+  std::size_t filled = 0;
+  while (filled < limit) {
+    ssize_t got = ::read(fd, text.data() + filled, limit - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    filled += static_cast<std::size_t>(got);
+  }
+  ::close(fd);
+  text.resize(filled);
+  return text;
+}
+
+Result<SpoolHeader> read_header(const std::string& path) {
+  auto head = read_prefix(path, kHeaderProbe);
+  if (!head) return head.error();
+  std::uint64_t length = announced_header_length(*head);
+  if (length > head->size() && length < (16u << 20)) {
+    head = read_prefix(path, static_cast<std::size_t>(length));
+    if (!head) return head.error();
+  }
+  return decode_spool_header(*head);
+}
+
+Status append_durably(const std::string& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{fmt::format("open {}: {}", path, std::strerror(errno))};
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fdatasync(fd) == 0;
+  std::string failure = ok ? "" : std::strerror(errno);
+  ::close(fd);
+  if (!ok) return Error{fmt::format("append {}: {}", path, failure)};
+  return ok_status();
+}
+
+std::vector<std::string> list_queue_ids(const std::string& folder) {
+  std::vector<std::string> ids;
+  DIR* dir = ::opendir(folder.c_str());
+  if (dir == nullptr) return ids;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (is_queue_id(name)) ids.push_back(name);
+  }
+  ::closedir(dir);
+  std::sort(ids.begin(), ids.end());  // arrival order
+  return ids;
+}
+
+// The time of the last "schedule" record of a results log (0 when there is none).
+std::int64_t next_attempt_time(const std::string& log) {
+  std::size_t at = log.rfind("schedule ");
+  if (at == std::string::npos || (at > 0 && log[at - 1] != '\n')) return 0;
+  std::size_t space = log.find(' ', at + 9);
+  if (space == std::string::npos) return 0;
+  return std::strtoll(log.c_str() + space + 1, nullptr, 10);
+}
+
+const char* status_word(RecipientState state) {
+  switch (state) {
+    case RecipientState::Delivered:
+      return "sent";
+    case RecipientState::Bounced:
+      return "bounced";
+    default:
+      return "deferred";
+  }
+}
+
+bool is_final(RecipientState state) {
+  return state == RecipientState::Delivered || state == RecipientState::Bounced;
+}
+
+}  // namespace
+
+QueueManager::QueueManager(std::string spool_directory, DeliverFunction deliver, int workers,
+                           QueueTimes times)
+    : directory_(std::move(spool_directory)), deliver_(std::move(deliver)), times_(times) {
+  for (int i = 0; i < std::max(1, workers); ++i) workers_.emplace_back([this] { worker_loop(); });
+  retry_thread_ = std::thread([this] { retry_loop(); });
+}
+
+QueueManager::~QueueManager() {
+  stop();
+}
+
+void QueueManager::submit(const std::string& queue_id) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(Job{queue_id, false});
+  }
+  wake_.notify_one();
+}
+
+void QueueManager::recover() {
+  std::string incoming = directory_ + "/incoming/";
+  for (const std::string& id : list_queue_ids(incoming)) {
+    // Never acknowledged with a 250: not a promise, so not delivered.
+    ::unlink((incoming + id).c_str());
+    spdlog::info("{}: removed unfinished incoming file", id);
+  }
+  std::vector<std::string> active = list_queue_ids(directory_ + "/active");
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : active) jobs_.push_back(Job{id, true});
+  }
+  if (!active.empty()) spdlog::info("recovered {} messages from the active queue", active.size());
+  wake_.notify_all();
+  requeue_deferred(/*only_due=*/true);
+}
+
+void QueueManager::flush() {
+  {
+    std::lock_guard lock(mutex_);
+    flush_requested_ = true;
+  }
+  retry_wake_.notify_all();
+}
+
+void QueueManager::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  retry_wake_.notify_all();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
+  if (retry_thread_.joinable()) retry_thread_.join();
+}
+
+std::size_t QueueManager::pending() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.size() + in_progress_;
+}
+
+void QueueManager::worker_loop() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;  // what is left stays in active/ and is recovered at the next start
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      ++in_progress_;
+    }
+    process(job);
+    std::lock_guard lock(mutex_);
+    --in_progress_;
+  }
+}
+
+void QueueManager::process(const Job& job) {
+  std::string path = directory_ + "/active/" + job.queue_id;
+  std::string results_path = path + ".results";
+  auto header = read_header(path);
+  if (!header) {
+    if (::access(path.c_str(), F_OK) != 0) return;  // already finished or moved
+    spdlog::warn("{}: {}: moved to corrupt/", job.queue_id, header.error().message);
+    ::rename(path.c_str(), (directory_ + "/corrupt/" + job.queue_id).c_str());
+    ::rename(results_path.c_str(), (directory_ + "/corrupt/" + job.queue_id + ".results").c_str());
+    return;
+  }
+  Envelope& envelope = header->envelope;
+  if (auto log = read_prefix(results_path, 16u << 20); log) {
+    if (auto applied = apply_results(*log, envelope); !applied) {
+      spdlog::warn("{}: {}", job.queue_id, applied.error().message);
+    }
+  }
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+    if (!is_final(envelope.recipients[i].state)) pending.push_back(i);
+  }
+  if (!pending.empty()) {
+    DeliveryJob delivery{envelope, path, header->data_offset, pending, job.recovered};
+    std::vector<RecipientResult> results = deliver_(delivery);
+    std::string log;
+    std::int64_t now = now_seconds();
+    for (const RecipientResult& result : results) {
+      if (result.index >= envelope.recipients.size()) continue;
+      log += encode_result(result.index, result.state, now, result.text);
+      envelope.recipients[result.index].state = result.state;
+    }
+    if (auto appended = append_durably(results_path, log); !appended) {
+      // Not recorded: act on nothing. The message stays where it is and is tried again later.
+      spdlog::warn("{}: cannot record delivery results: {}", job.queue_id,
+                   appended.error().message);
+      return;
+    }
+    double delay = static_cast<double>(now - envelope.arrival_time);
+    for (const RecipientResult& result : results) {
+      if (result.index >= envelope.recipients.size()) continue;
+      const Recipient& recipient = envelope.recipients[result.index];
+      std::string orig = recipient.orcpt_address.empty()
+                             ? ""
+                             : fmt::format(", orig_to=<{}>", recipient.orcpt_address);
+      spdlog::info("{}: to=<{}>{}, relay={}, delay={:.2f}, dsn={}, status={} ({})", job.queue_id,
+                   recipient.address, orig, result.relay, delay, result.dsn,
+                   status_word(result.state), result.text);
+    }
+  }
+  bool all_final = std::all_of(envelope.recipients.begin(), envelope.recipients.end(),
+                               [](const Recipient& r) { return is_final(r.state); });
+  if (all_final) {
+    ::unlink(path.c_str());
+    ::unlink(results_path.c_str());
+    spdlog::info("{}: removed", job.queue_id);
+    return;
+  }
+  int attempts = envelope.attempts + 1;
+  std::int64_t backoff = std::min<std::int64_t>(
+      times_.maximal_backoff_seconds, static_cast<std::int64_t>(times_.minimal_backoff_seconds)
+                                          << std::min(attempts - 1, 16));
+  if (auto appended =
+          append_durably(results_path, encode_schedule(attempts, now_seconds() + backoff));
+      !appended) {
+    spdlog::warn("{}: cannot record retry schedule: {}", job.queue_id, appended.error().message);
+  }
+  // Results file first: a message found in deferred/ always has its results beside it.
+  std::string deferred = directory_ + "/deferred/" + job.queue_id;
+  ::rename(results_path.c_str(), (deferred + ".results").c_str());
+  ::rename(path.c_str(), deferred.c_str());
+}
+
+// Moves deferred messages (due ones, or all on flush) back to active/ and queues them.
+void QueueManager::requeue_deferred(bool only_due) {
+  std::string deferred = directory_ + "/deferred/";
+  std::string active = directory_ + "/active/";
+  std::int64_t now = now_seconds();
+  std::vector<std::string> due;
+  for (const std::string& id : list_queue_ids(deferred)) {
+    if (only_due) {
+      auto log = read_prefix(deferred + id + ".results", 16u << 20);
+      std::int64_t next = log ? next_attempt_time(*log) : 0;
+      if (next > now) continue;
+    }
+    ::rename((deferred + id + ".results").c_str(), (active + id + ".results").c_str());
+    if (::rename((deferred + id).c_str(), (active + id).c_str()) == 0) due.push_back(id);
+  }
+  if (due.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : due) jobs_.push_back(Job{id, false});
+  }
+  wake_.notify_all();
+}
+
+void QueueManager::retry_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    retry_wake_.wait_for(lock, std::chrono::seconds(times_.queue_run_delay_seconds),
+                         [this] { return stopping_ || flush_requested_; });
+    if (stopping_) break;
+    bool all = std::exchange(flush_requested_, false);
+    lock.unlock();
+    requeue_deferred(/*only_due=*/!all);
+    lock.lock();
+  }
+}
+
+}  // namespace tern::queue

@@ -1,0 +1,81 @@
+// The queue manager: delivers committed messages with a pluggable delivery function, records every
+// per-recipient result durably before acting on it, retries deferred recipients with exponential
+// backoff, and at start recovers whatever a crash or stop left in the spool. Postfix qmgr's job, in
+// threads.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "queue/envelope.hpp"
+
+namespace tern::queue {
+
+struct RecipientResult {
+  std::size_t index = 0;  // into Envelope::recipients
+  RecipientState state = RecipientState::Deferred;
+  std::string dsn;   // "2.0.0", "4.4.1", "5.1.1"
+  std::string text;  // "delivered to maildir", a deferral or bounce reason
+  std::string relay = "local";
+};
+
+// Delivers the pending recipients of one message whose bytes start at data_offset in the spool
+// file. `recovered` is true when the message may have been partly delivered before a crash.
+struct DeliveryJob {
+  const Envelope& envelope;
+  const std::string& spool_file;
+  std::uint64_t data_offset;
+  const std::vector<std::size_t>& pending;
+  bool recovered;
+};
+using DeliverFunction = std::function<std::vector<RecipientResult>(const DeliveryJob&)>;
+
+struct QueueTimes {
+  int minimal_backoff_seconds = 300;
+  int maximal_backoff_seconds = 4000;
+  int queue_run_delay_seconds = 300;
+};
+
+class QueueManager {
+ public:
+  QueueManager(std::string spool_directory, DeliverFunction deliver, int workers = 2,
+               QueueTimes times = {});
+  ~QueueManager();
+
+  void submit(const std::string& queue_id);  // a freshly committed message in active/
+  void recover();                            // at start: active/ and due deferred/ messages
+  void flush();                              // ETRN / queue flush: retry every deferred message now
+  void stop();                               // finish the message in hand, then stop the threads
+  std::size_t pending() const;
+
+ private:
+  struct Job {
+    std::string queue_id;
+    bool recovered = false;
+  };
+  void worker_loop();
+  void retry_loop();
+  void process(const Job& job);
+  void requeue_deferred(bool only_due);
+
+  std::string directory_;
+  DeliverFunction deliver_;
+  QueueTimes times_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable retry_wake_;
+  std::deque<Job> jobs_;
+  std::size_t in_progress_ = 0;
+  bool stopping_ = false;
+  bool flush_requested_ = false;
+  std::vector<std::thread> workers_;
+  std::thread retry_thread_;
+};
+
+}  // namespace tern::queue
