@@ -1,6 +1,6 @@
-// spdlog configured for mail logs: timestamp, program tag and pid, then the Postfix-style message, with
-// "warning: "/"error: " prefixes as Postfix writes them (plain info lines carry none). Every line is flushed,
-// so a crash never hides the events just before it.
+// spdlog configured for mail logs: timestamp, program tag and pid, then the Postfix-style message,
+// with "warning: "/"error: " prefixes as Postfix writes them (plain info lines carry none). Every
+// line is flushed, so a crash never hides the events just before it.
 #include "base/logging.hpp"
 
 #include <fmt/format.h>
@@ -19,12 +19,21 @@ class SeverityPrefix : public spdlog::custom_flag_formatter {
               spdlog::memory_buf_t& destination) override {
     std::string_view prefix;
     switch (message.level) {
-      case spdlog::level::warn: prefix = "warning: "; break;
-      case spdlog::level::err: prefix = "error: "; break;
-      case spdlog::level::critical: prefix = "fatal: "; break;
+      case spdlog::level::warn:
+        prefix = "warning: ";
+        break;
+      case spdlog::level::err:
+        prefix = "error: ";
+        break;
+      case spdlog::level::critical:
+        prefix = "fatal: ";
+        break;
       case spdlog::level::debug:
-      case spdlog::level::trace: prefix = "debug: "; break;
-      default: break;
+      case spdlog::level::trace:
+        prefix = "debug: ";
+        break;
+      default:
+        break;
     }
     destination.append(prefix.data(), prefix.data() + prefix.size());
   }
@@ -48,7 +57,7 @@ Status init_logging(const std::string& program, const std::string& file) {
     return Error{fmt::format("cannot open log {}: {}", file, failure.what())};
   }
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<SeverityPrefix>('*').set_pattern("%b %e %H:%M:%S %n[%P]: %*%v");
+  formatter->add_flag<SeverityPrefix>('*').set_pattern("%b %d %H:%M:%S %n[%P]: %*%v");
   logger->set_formatter(std::move(formatter));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

@@ -1,6 +1,7 @@
-// ternd's lifecycle: configuration, spool, recipient tables, listeners (SO_REUSEPORT, one io_context per
-// thread), privilege drop after binding, queue recovery, signals (TERM/INT stop, HUP reloads tables).
-// Start-up failures are one line on stderr and a non-zero exit; nothing is half-started.
+// ternd's lifecycle: configuration, spool, recipient tables, listeners (SO_REUSEPORT, one
+// io_context per thread), privilege drop after binding, queue recovery, signals (TERM/INT stop, HUP
+// reloads tables). Start-up failures are one line on stderr and a non-zero exit; nothing is
+// half-started.
 #include "server/daemon.hpp"
 
 #include <fmt/format.h>
@@ -34,7 +35,8 @@ namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-// The recipient tables in use; SIGHUP swaps in a fresh copy while sessions keep the one they started with.
+// The recipient tables in use; SIGHUP swaps in a fresh copy while sessions keep the one they
+// started with.
 class DirectoryHolder {
  public:
   explicit DirectoryHolder(std::shared_ptr<const config::RecipientDirectory> directory)
@@ -166,15 +168,12 @@ int run_daemon(const DaemonOptions& options) {
   if (auto dropped = drop_privileges(config); !dropped) return fail(dropped.error().message);
 
   delivery::LocalDeliveryAgent::Options agent_options{config.myhostname};
-  queue::QueueManager manager(
-      config.queue_directory,
-      [&config, &directory, &agent_options](const queue::Envelope& envelope,
-                                            const std::string& path, std::uint64_t data_offset,
-                                            const std::vector<std::size_t>& pending) {
-        auto tables = directory.get();
-        delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
-        return agent.deliver(envelope, path, data_offset, pending);
-      });
+  queue::QueueManager manager(config.queue_directory,
+                              [&config, &directory, &agent_options](const queue::DeliveryJob& job) {
+                                auto tables = directory.get();
+                                delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
+                                return agent.deliver(job);
+                              });
   services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
   services.flush_requested = [&manager] { manager.flush(); };
   manager.recover();

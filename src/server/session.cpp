@@ -1,7 +1,8 @@
-// The session coroutine: thin glue between the socket and the pure Protocol. Replies to a pipelined batch are
-// collected and written once, when no complete command is left in the input (RFC 2920 §3). DATA is decoded
-// and streamed to the spool as it arrives; the 250 is written only after the group commit made the message
-// durable (DESIGN.md: "a 250 is a promise"). Input left after the end of data is processed, never dropped.
+// The session coroutine: thin glue between the socket and the pure Protocol. Replies to a pipelined
+// batch are collected and written once, when no complete command is left in the input (RFC 2920
+// §3). DATA is decoded and streamed to the spool as it arrives; the 250 is written only after the
+// group commit made the message durable (DESIGN.md: "a 250 is a promise"). Input left after the end
+// of data is processed, never dropped.
 #include "server/session.hpp"
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include <ctime>
 #include <vector>
 
+#include "base/strings.hpp"
 #include "mime/received.hpp"
 #include "server/commit.hpp"
 #include "smtp/data_decoder.hpp"
@@ -55,7 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   asio::awaitable<void> watchdog();
   void touch() {
-    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.smtpd_timeout_seconds);
+    deadline_ =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.smtpd_timeout_seconds);
   }
   asio::awaitable<bool> read_more();
   asio::awaitable<bool> flush();
@@ -101,7 +104,7 @@ asio::awaitable<void> Session::watchdog() {
   auto self = shared_from_this();
   while (!closed_) {
     timer_.expires_at(deadline_);
-    auto [error] = co_await timer_.async_wait(use_tuple);
+    co_await timer_.async_wait(use_tuple);
     if (closed_) break;
     if (std::chrono::steady_clock::now() >= deadline_) {
       timed_out_ = true;
@@ -118,10 +121,11 @@ asio::awaitable<bool> Session::read_more() {
     end_ -= start_;
     start_ = 0;
   }
-  if (end_ == input_.size()) return false;  // cannot happen: lines are bounded below the buffer size
+  if (end_ == input_.size())
+    co_return false;  // cannot happen: lines are bounded below the buffer size
   touch();
-  auto [error, count] =
-      co_await socket_.async_read_some(asio::buffer(input_.data() + end_, input_.size() - end_), use_tuple);
+  auto [error, count] = co_await socket_.async_read_some(
+      asio::buffer(input_.data() + end_, input_.size() - end_), use_tuple);
   if (error || count == 0) co_return false;
   end_ += count;
   co_return true;
@@ -214,34 +218,37 @@ asio::awaitable<void> Session::run() {
   spdlog::info("disconnect from {} {}", protocol_.client().log_name(), protocol_.command_summary());
 }
 
+// An if-chain rather than a switch: g++ 12 miscompiles co_await inside switch cases of a coroutine
+// into an endless loop.
 asio::awaitable<bool> Session::execute(Step step) {
-  switch (step.action) {
-    case Action::Reply:
-      queue_reply(step.reply);
-      co_return true;
-    case Action::Close:
-      if (step.reply.code == 421) {
-        spdlog::info("too many errors after {} from {}", stage(), protocol_.client().log_name());
-      }
-      queue_reply(step.reply);
-      co_await flush();
-      co_return false;
-    case Action::Drop:
-      co_return false;
-    case Action::FlushQueue:
-      if (services_.flush_requested) services_.flush_requested();
-      queue_reply(step.reply);
-      co_return true;
-    case Action::ReceiveData:
-      co_return co_await receive_data();
-    case Action::ReceiveChunk:
-      co_return co_await receive_chunk(step.chunk_size, step.last_chunk);
-    case Action::DiscardChunk:
-      if (!co_await skip_octets(step.chunk_size)) co_return false;
-      queue_reply(step.reply);
-      co_return true;
+  Action action = step.action;
+  if (action == Action::Reply) {
+    queue_reply(step.reply);
+    co_return true;
   }
-  co_return false;
+  if (action == Action::Close) {
+    if (step.reply.code == 421) {
+      spdlog::info("too many errors after {} from {}", stage(), protocol_.client().log_name());
+    }
+    queue_reply(step.reply);
+    co_await flush();
+    co_return false;
+  }
+  if (action == Action::FlushQueue) {
+    if (services_.flush_requested) services_.flush_requested();
+    queue_reply(step.reply);
+    co_return true;
+  }
+  if (action == Action::ReceiveData) co_return co_await receive_data();
+  if (action == Action::ReceiveChunk) {
+    co_return co_await receive_chunk(step.chunk_size, step.last_chunk);
+  }
+  if (action == Action::DiscardChunk) {
+    if (!co_await skip_octets(step.chunk_size)) co_return false;
+    queue_reply(step.reply);
+    co_return true;
+  }
+  co_return false;  // Drop
 }
 
 // Opens the spool file and writes the Received header first (RFC 5321 §4.4: prepended on arrival).
@@ -256,7 +263,14 @@ bool Session::begin_message() {
   message_.emplace(std::move(message.value()));
   storage_failed_ = false;
   spdlog::info("{}: client={}", message_->queue_id(), protocol_.client().log_name());
-  write_to_message(mime::received_header(envelope_, config_.myhostname));
+  mime::ReceivedFacts facts{envelope_.helo,
+                            envelope_.client_name,
+                            envelope_.client_address,
+                            envelope_.protocol,
+                            envelope_.queue_id,
+                            envelope_.recipients.size() == 1 ? envelope_.recipients[0].address : "",
+                            static_cast<std::time_t>(envelope_.arrival_time)};
+  write_to_message(mime::received_header(facts, config_.myhostname));
   return true;
 }
 
@@ -401,7 +415,8 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionServices&
     spdlog::warn("{} connection limit exceeded: {} from {}",
                  admission == policy::Admission::GlobalLimit ? "global" : "per-client",
                  services.limits->active(), client.log_name());
-    std::string refusal = smtp::format_reply(smtp::replies::too_many_connections(services.config->myhostname));
+    std::string refusal =
+        smtp::format_reply(smtp::replies::too_many_connections(services.config->myhostname));
     co_await asio::async_write(socket, asio::buffer(refusal), use_tuple);
     socket.close(error);
     spdlog::info("disconnect from {} commands=0", client.log_name());

@@ -1,6 +1,6 @@
 // Transcript tests of the SMTP state machine: each script is a conversation, "C:" lines fed to the
-// Protocol, "S:" lines the exact wire replies expected. DATA is completed by the runner as the session
-// would, with a fixed queue id.
+// Protocol, "S:" lines the exact wire replies expected. DATA is completed by the runner as the
+// session would, with a fixed queue id.
 #include "server/protocol.hpp"
 
 #include <gtest/gtest.h>
@@ -30,7 +30,8 @@ config::Config test_config() {
 }
 
 config::RecipientDirectory test_directory(const config::Config& config) {
-  std::vector<config::LocalUser> users{{"alice@example.test", "", ""}, {"bob@example.test", "", ""}};
+  std::vector<config::LocalUser> users{{"alice@example.test", "", ""},
+                                       {"bob@example.test", "", ""}};
   config::AliasTable aliases;
   aliases.entries["postmaster"] = {"alice@example.test"};
   aliases.entries["sales"] = {"alice@example.test", "bob@example.test"};
@@ -44,7 +45,8 @@ struct Harness {
         directory(test_directory(config)),
         protocol(settings, ClientInfo{"192.0.2.1", "unknown", in_mynetworks}, directory) {}
 
-  // Runs a script and returns the server side as the wire would carry it, one "S: " line per reply line.
+  // Runs a script and returns the server side as the wire would carry it, one "S: " line per reply
+  // line.
   std::string run(const std::string& script) {
     std::istringstream in(script);
     std::string line, out;
@@ -184,7 +186,7 @@ S: 502 5.5.1 VRFY command is disabled
 C: VRFY <alice@example.test>
 S: 252 2.0.0 alice@example.test
 C: VRFY nobody
-S: 550 5.1.1 nobody@mail.example.test: Recipient address rejected: User unknown in local recipient table
+S: 550 5.1.1 <nobody@mail.example.test>: Recipient address rejected: User unknown in local recipient table
 )");
 }
 

@@ -1,6 +1,7 @@
-// The session coroutine in process: a real socket on loopback, a real spool in a temporary directory, and a
-// blocking client on another thread. Checks what only the I/O glue can get wrong: pipelined batches, DATA
-// framing across reads, BDAT octet counting, long lines, timeouts, and that a 250 means a file in active/.
+// The session coroutine in process: a real socket on loopback, a real spool in a temporary
+// directory, and a blocking client on another thread. Checks what only the I/O glue can get wrong:
+// pipelined batches, DATA framing across reads, BDAT octet counting, long lines, timeouts, and that
+// a 250 means a file in active/.
 #include "server/session.hpp"
 
 #include <gtest/gtest.h>
@@ -117,7 +118,8 @@ class SessionTest : public testing::Test {
 
 int count(const std::string& text, const std::string& needle) {
   int found = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+  for (std::size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
     ++found;
   }
   return found;
@@ -130,7 +132,8 @@ TEST_F(SessionTest, WholePipelinedTransactionInOneWrite) {
   std::regex expected(
       "220 mail.example.test ESMTP tern\r\n250-mail.example.test\r\n(250-.*\r\n)*250 CHUNKING\r\n"
       "250 2.1.0 Ok\r\n550 5.1.1 <nobody@example.test>: .*\r\n250 2.1.5 Ok\r\n"
-      "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as [0-9A-F]+\r\n221 2.0.0 Bye\r\n");
+      "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as [0-9A-F]+\r\n221 2.0.0 "
+      "Bye\r\n");
   EXPECT_TRUE(std::regex_match(output, expected)) << output;
   ASSERT_EQ(queued_.size(), 1u);
   EXPECT_EQ(active_files(), std::vector<std::string>{queued_[0]});
@@ -139,7 +142,8 @@ TEST_F(SessionTest, WholePipelinedTransactionInOneWrite) {
 TEST_F(SessionTest, SmugglingFormsDoNotEndData) {
   std::string output = converse(
       "HELO c\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n"
-      "one\n.\nMAIL FROM:<evil@x>\r\ntwo\r.\r\nthree\r\n.\nfour\n.\r\nRCPT TO:<alice@example.test>\r\n"
+      "one\n.\nMAIL FROM:<evil@x>\r\ntwo\r.\r\nthree\r\n.\nfour\n.\r\nRCPT "
+      "TO:<alice@example.test>\r\n"
       ".\r\nQUIT\r\n");
   EXPECT_EQ(count(output, "queued as"), 1) << output;
   EXPECT_EQ(count(output, "250 2.1.0"), 1) << output;
@@ -156,7 +160,7 @@ TEST_F(SessionTest, SmugglingFormsDoNotEndData) {
 TEST_F(SessionTest, BdatChunksAreCountedExactly) {
   std::string output = converse(
       "EHLO c\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<alice@example.test>\r\n"
-      "BDAT 12\r\nSubject: x\r\nBDAT 7 LAST\r\n\r\nQUIT\r\nNOOP\r\n");
+      "BDAT 12\r\nSubject: x\r\nBDAT 8 LAST\r\n\r\nbody\r\nNOOP\r\nQUIT\r\n");
   EXPECT_NE(output.find("250 2.0.0 Ok: 12 octets received\r\n"), std::string::npos) << output;
   EXPECT_NE(output.find("queued as"), std::string::npos) << output;
   EXPECT_NE(output.find("250 2.0.0 Ok\r\n"), std::string::npos) << output;  // the NOOP after
@@ -176,7 +180,8 @@ TEST_F(SessionTest, OversizedMessageIsReadToItsEndAndRefused) {
 }
 
 TEST_F(SessionTest, OverlongLineIsRefusedAndTheSessionContinues) {
-  std::string output = converse("HELO c\r\nNOOP " + std::string(10000, 'a') + "\r\nNOOP\r\nQUIT\r\n");
+  std::string output =
+      converse("HELO c\r\nNOOP " + std::string(10000, 'a') + "\r\nNOOP\r\nQUIT\r\n");
   EXPECT_NE(output.find("500 5.5.0 Error: line too long\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye"),
             std::string::npos)
       << output;
