@@ -79,6 +79,24 @@ std::vector<std::string> list_queue_ids(const std::string& folder) {
   return ids;
 }
 
+// A results log whose message is gone: the crash came between removing the two files.
+void remove_orphan_results(const std::string& folder) {
+  DIR* dir = ::opendir(folder.c_str());
+  if (dir == nullptr) return;
+  std::vector<std::string> orphans;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    constexpr std::string_view kSuffix = ".results";
+    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
+    std::string message = name.substr(0, name.size() - kSuffix.size());
+    if (is_queue_id(message) && ::access((folder + message).c_str(), F_OK) != 0) {
+      orphans.push_back(name);
+    }
+  }
+  ::closedir(dir);
+  for (const std::string& name : orphans) ::unlink((folder + name).c_str());
+}
+
 // The time of the last "schedule" record of a results log (0 when there is none).
 std::int64_t next_attempt_time(const std::string& log) {
   std::size_t at = log.rfind("schedule ");
@@ -131,6 +149,8 @@ void QueueManager::recover() {
     ::unlink((incoming + id).c_str());
     spdlog::info("{}: removed unfinished incoming file", id);
   }
+  remove_orphan_results(directory_ + "/active/");
+  remove_orphan_results(directory_ + "/deferred/");
   std::vector<std::string> active = list_queue_ids(directory_ + "/active");
   {
     std::lock_guard lock(mutex_);
