@@ -79,14 +79,17 @@ std::vector<std::string> list_queue_ids(const std::string& folder) {
   return ids;
 }
 
-// A results log whose message is gone: the crash came between removing the two files.
-void remove_orphan_results(const std::string& folder) {
+// A results log whose message is not beside it. A crash between the two unlinks of a finished
+// message leaves it with no message anywhere: removed. A crash between the two renames that move a
+// message between active/ and deferred/ leaves the message in `other_folder`: the log joins it
+// there, since dropping it would deliver its finished recipients a second time.
+void remove_orphan_results(const std::string& folder, const std::string& other_folder) {
   DIR* dir = ::opendir(folder.c_str());
   if (dir == nullptr) return;
+  constexpr std::string_view kSuffix = ".results";
   std::vector<std::string> orphans;
   while (dirent* entry = ::readdir(dir)) {
     std::string name = entry->d_name;
-    constexpr std::string_view kSuffix = ".results";
     if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
     std::string message = name.substr(0, name.size() - kSuffix.size());
     if (is_queue_id(message) && ::access((folder + message).c_str(), F_OK) != 0) {
@@ -94,7 +97,15 @@ void remove_orphan_results(const std::string& folder) {
     }
   }
   ::closedir(dir);
-  for (const std::string& name : orphans) ::unlink((folder + name).c_str());
+  for (const std::string& name : orphans) {
+    std::string message = name.substr(0, name.size() - kSuffix.size());
+    if (::access((other_folder + message).c_str(), F_OK) == 0 &&
+        ::access((other_folder + name).c_str(), F_OK) != 0 &&
+        ::rename((folder + name).c_str(), (other_folder + name).c_str()) == 0) {
+      continue;
+    }
+    ::unlink((folder + name).c_str());
+  }
 }
 
 // The time of the last "schedule" record of a results log (0 when there is none).
@@ -149,8 +160,8 @@ void QueueManager::recover() {
     ::unlink((incoming + id).c_str());
     spdlog::info("{}: removed unfinished incoming file", id);
   }
-  remove_orphan_results(directory_ + "/active/");
-  remove_orphan_results(directory_ + "/deferred/");
+  remove_orphan_results(directory_ + "/active/", directory_ + "/deferred/");
+  remove_orphan_results(directory_ + "/deferred/", directory_ + "/active/");
   std::vector<std::string> active = list_queue_ids(directory_ + "/active");
   {
     std::lock_guard lock(mutex_);
