@@ -117,6 +117,8 @@ bool is_domain(std::string_view domain, bool utf8) {
 bool is_address_literal(std::string_view literal) {
   if (literal.size() < 3 || literal.front() != '[' || literal.back() != ']') return false;
   std::string_view inner = literal.substr(1, literal.size() - 2);
+  // IpAddress::parse would strip a second pair of brackets: "[[1.2.3.4]]" is no literal.
+  if (inner.find_first_of("[]") != std::string_view::npos) return false;
   if (istarts_with(inner, "IPv6:")) {
     auto address = IpAddress::parse(inner.substr(5));
     return address && !address->is_v4;
@@ -137,11 +139,17 @@ bool is_address_literal(std::string_view literal) {
 // Removes a source route "@a,@b:" (RFC 5321 §4.1.2 A-d-l), which is accepted and ignored (§C).
 bool strip_source_route(std::string_view& text, bool utf8) {
   if (text.empty() || text.front() != '@') return true;
-  std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos) return false;
+  // The route ends at the first ':' outside an address literal ("@[IPv6:::1]:" has three inside).
+  std::size_t colon = 0;
+  for (bool in_literal = false; colon < text.size(); ++colon) {
+    if (text[colon] == '[') in_literal = true;
+    if (text[colon] == ']') in_literal = false;
+    if (text[colon] == ':' && !in_literal) break;
+  }
+  if (colon == text.size()) return false;
   std::string_view route = text.substr(0, colon);
   std::size_t start = 0;
-  while (start < route.size()) {
+  while (true) {  // every hop, including an empty one after a trailing comma, must be "@domain"
     std::size_t comma = route.find(',', start);
     std::string_view hop =
         route.substr(start, comma == std::string_view::npos ? route.npos : comma - start);

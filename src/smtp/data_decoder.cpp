@@ -4,14 +4,20 @@
 // LF and line-leading dots.
 #include "smtp/data_decoder.hpp"
 
+#include <algorithm>
+
 namespace tern::smtp {
 
 DataDecoder::DataDecoder(BareNewlinePolicy policy, std::uint64_t size_limit)
     : policy_(policy), size_limit_(size_limit) {}
 
+// Stores exactly the first size_limit_ decoded bytes, however the input was chunked.
 void DataDecoder::append(std::string& out, const char* bytes, std::size_t count) {
+  if (size_ < size_limit_) {
+    out.append(bytes,
+               static_cast<std::size_t>(std::min<std::uint64_t>(count, size_limit_ - size_)));
+  }
   size_ += count;
-  if (size_ <= size_limit_) out.append(bytes, count);
 }
 
 // A bare LF ends a line (stored as CRLF) but the next line can never end the data.
@@ -43,6 +49,7 @@ std::size_t DataDecoder::feed(std::string_view input, std::string& out) {
           state_ = State::DotCr;
         } else if (c == '\n') {
           ++p;
+          append(out, ".", 1);  // "." ended by a bare LF ends nothing: the dot is data
           bare_newline(out);
         } else {
           state_ = State::Middle;
