@@ -183,20 +183,20 @@ int run_daemon(const DaemonOptions& options) {
     asio::co_spawn(executor, accept_loop(std::move(acceptors[i]), services), asio::detached);
   }
 
-  asio::signal_set signals(*contexts.front(), SIGTERM, SIGINT, SIGHUP);
+  auto signals = std::make_unique<asio::signal_set>(*contexts.front(), SIGTERM, SIGINT, SIGHUP);
   std::function<void(const asio::error_code&, int)> on_signal;
   on_signal = [&](const asio::error_code& error, int number) {
     if (error) return;
     if (number == SIGHUP) {
       spdlog::info("reload: re-reading recipient tables");
       directory.set(load_directory(config));
-      signals.async_wait(on_signal);
+      signals->async_wait(on_signal);
       return;
     }
     spdlog::info("terminating on signal {}", number);
     for (auto& context : contexts) context->stop();
   };
-  signals.async_wait(on_signal);
+  signals->async_wait(on_signal);
 
   spdlog::info("daemon started -- version {}, configuration {}", TERN_VERSION,
                loaded->embedded ? "(embedded default)" : options.config_path);
@@ -210,6 +210,7 @@ int run_daemon(const DaemonOptions& options) {
   // Drain the committer while the event loops still exist (its callbacks are posted to them), then
   // destroy the sessions, then let delivery finish what it holds.
   spool.value().reset();
+  signals.reset();  // I/O objects go before the io_context they belong to
   contexts.clear();
   manager.stop();
   spdlog::info("stopped");
