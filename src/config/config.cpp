@@ -56,8 +56,11 @@ struct Values {
     if (auto it = from_file.find(name); it != from_file.end()) return it->second.first;
     if (name == "myhostname") return hostname;
     if (name == "mydomain") {
-      std::size_t dot = hostname.find('.');
-      return dot == std::string::npos ? "localdomain" : hostname.substr(dot + 1);
+      // As in Postfix, the default follows myhostname, whether it came from the file or the
+      // machine.
+      std::string host = raw("myhostname").value_or(hostname);
+      std::size_t dot = host.find('.');
+      return dot == std::string::npos ? "localdomain" : host.substr(dot + 1);
     }
     if (const ParameterInfo* info = find_parameter(name)) return std::string(info->default_value);
     return std::nullopt;
@@ -372,12 +375,13 @@ Result<LoadedConfig> load_config(std::string_view text, std::string_view file_na
   }
   Loader loader(values);
   loaded.config = build(loader);
-  if (!loader.error().empty()) return Error{loader.error()};
+  // Expanding every explicit value also catches errors in parameters tern does not act on.
   for (const auto& [name, value] : values.from_file) {
     (void)value;
     if (find_parameter(name) == nullptr) continue;
     loaded.explicit_values.emplace_back(name, loader.text(name));
   }
+  if (!loader.error().empty()) return Error{loader.error()};
   std::sort(loaded.explicit_values.begin(), loaded.explicit_values.end(),
             [&values](const auto& a, const auto& b) {
               return values.line(a.first) < values.line(b.first);

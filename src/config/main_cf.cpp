@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "base/strings.hpp"
 
 namespace tern::config {
@@ -13,6 +15,27 @@ constexpr int kMaxExpansionDepth = 20;
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
+}
+
+// Index of the bracket that closes the one at `open_at`, counting nested pairs of the same kind, so
+// that "${a?${b}}" closes after the second '}'.
+std::size_t matching_close(std::string_view text, std::size_t open_at) {
+  char open = text[open_at];
+  char close = open == '{' ? '}' : ')';
+  int depth = 0;
+  for (std::size_t i = open_at; i < text.size(); ++i) {
+    if (text[i] == open) ++depth;
+    if (text[i] == close && --depth == 0) return i;
+  }
+  return std::string_view::npos;
+}
+
+// Postfix 3.0 lets conditional text be braced: "{text}" stands for "text".
+std::string_view unbrace(std::string_view text) {
+  if (!text.empty() && text.front() == '{' && matching_close(text, 0) == text.size() - 1) {
+    return text.substr(1, text.size() - 2);
+  }
+  return text;
 }
 
 bool is_name_char(char c) {
@@ -52,8 +75,7 @@ struct Expander {
         out += '$';
         ++i;
       } else if (next == '{' || next == '(') {
-        char close = next == '{' ? '}' : ')';
-        std::size_t end = value.find(close, i + 2);
+        std::size_t end = matching_close(value, i + 1);
         if (end == std::string_view::npos)
           return Error{fmt::format("unbalanced {} in {}", next, value)};
         auto piece = reference(value.substr(i + 2, end - i - 2));
@@ -77,7 +99,8 @@ struct Expander {
     return out;
   }
 
-  // "name", "name?text" (text when name is non-empty), "name:text" (text when name is empty).
+  // "name", "name?text" (text when name is non-empty), "name:text" (text when name is empty), and
+  // "name?{when set}:{when empty}".
   Result<std::string> reference(std::string_view inner) {
     std::size_t operator_at = inner.find_first_of("?:");
     std::string_view name = inner.substr(0, operator_at);
@@ -85,9 +108,23 @@ struct Expander {
     if (!value) return value;
     if (operator_at == std::string_view::npos) return value;
     std::string_view text = inner.substr(operator_at + 1);
-    bool wanted = inner[operator_at] == '?' ? !value->empty() : value->empty();
-    if (!wanted) return std::string();
-    return expand(text);
+    bool set = !value->empty();
+    if (inner[operator_at] == '?') {
+      if (auto choice = split_choice(text)) return expand(set ? choice->first : choice->second);
+      return set ? expand(unbrace(text)) : std::string();
+    }
+    return set ? std::string() : expand(unbrace(text));
+  }
+
+  static std::optional<std::pair<std::string_view, std::string_view>> split_choice(
+      std::string_view text) {
+    if (text.empty() || text.front() != '{') return std::nullopt;
+    std::size_t first_end = matching_close(text, 0);
+    if (first_end == std::string_view::npos || first_end + 2 >= text.size()) return std::nullopt;
+    if (text[first_end + 1] != ':' || text[first_end + 2] != '{') return std::nullopt;
+    if (matching_close(text, first_end + 2) != text.size() - 1) return std::nullopt;
+    return std::pair{text.substr(1, first_end - 1),
+                     text.substr(first_end + 3, text.size() - first_end - 4)};
   }
 
   Result<std::string> named(std::string_view name) {

@@ -94,6 +94,7 @@ Result<AliasTable> parse_aliases(std::string_view text, std::string_view file_na
     std::string name = to_lower_ascii(strip_quotes(entry.substr(0, colon)));
     if (name.empty()) return Error{fmt::format("{}:{}: empty alias name", file_name, line)};
     std::vector<std::string> targets;
+    bool refused_any = false;
     for (std::string& target : split_targets(std::string_view(entry).substr(colon + 1))) {
       bool unsafe =
           target.front() == '|' || target.front() == '/' || istarts_with(target, ":include:");
@@ -104,10 +105,14 @@ Result<AliasTable> parse_aliases(std::string_view text, std::string_view file_na
                                               "to programs or files",
                                               name, target)});
         }
+        refused_any = true;
         continue;
       }
       targets.push_back(std::move(target));
     }
+    // A stock aliases file has program-only entries (decode: |uudecode); warned about above, the
+    // alias is left out so the rest of the table still works.
+    if (targets.empty() && refused_any) continue;
     if (targets.empty()) {
       return Error{fmt::format("{}:{}: alias {} has no usable target", file_name, line, name)};
     }
