@@ -1,6 +1,7 @@
-// The SMTP server state machine (RFC 5321 §4.1.1, §4.1.4 command order, §4.3.2 reply codes; RFC 1870
-// SIZE, RFC 3030 CHUNKING, RFC 1985 ETRN). Check then proceed per verb, as OpenSMTPD does; replies come from
-// the catalogue so every text is Postfix's. Never reveals whether a user exists outside RCPT.
+// The SMTP server state machine (RFC 5321 §4.1.1, §4.1.4 command order, §4.3.2 reply codes; RFC
+// 1870 SIZE, RFC 3030 CHUNKING, RFC 1985 ETRN). Check then proceed per verb, as OpenSMTPD does;
+// replies come from the catalogue so every text is Postfix's. Never reveals whether a user exists
+// outside RCPT.
 #include "server/protocol.hpp"
 
 #include <fmt/format.h>
@@ -41,7 +42,9 @@ Protocol::Protocol(const ProtocolSettings& settings, ClientInfo client,
                    const config::RecipientDirectory& directory)
     : settings_(settings), client_(std::move(client)), directory_(directory) {}
 
-smtp::Reply Protocol::greeting() const { return replies::greeting(settings_.banner); }
+smtp::Reply Protocol::greeting() const {
+  return replies::greeting(settings_.banner);
+}
 
 Step Protocol::reply(smtp::Reply reply) {
   bool ok = reply.code < 400;
@@ -73,29 +76,43 @@ Step Protocol::on_line_too_long() {
 Step Protocol::dispatch(const smtp::Command& command) {
   const std::string& argument = command.argument;
   switch (command.verb) {
-    case Verb::Helo: return handle_helo(argument, false);
-    case Verb::Ehlo: return handle_helo(argument, true);
-    case Verb::Mail: return handle_mail(argument);
-    case Verb::Rcpt: return handle_rcpt(argument);
-    case Verb::Data: return handle_data(argument);
-    case Verb::Bdat: return handle_bdat(argument);
-    case Verb::Rset: return handle_rset(argument);
-    case Verb::Vrfy: return handle_vrfy(argument, "VRFY");
-    case Verb::Expn: return handle_vrfy(argument, "EXPN");
-    case Verb::Noop: return reply(replies::ok());
-    case Verb::Help: return reply(replies::help());
-    case Verb::Etrn: return handle_etrn(argument);
+    case Verb::Helo:
+      return handle_helo(argument, false);
+    case Verb::Ehlo:
+      return handle_helo(argument, true);
+    case Verb::Mail:
+      return handle_mail(argument);
+    case Verb::Rcpt:
+      return handle_rcpt(argument);
+    case Verb::Data:
+      return handle_data(argument);
+    case Verb::Bdat:
+      return handle_bdat(argument);
+    case Verb::Rset:
+      return handle_rset(argument);
+    case Verb::Vrfy:
+      return handle_vrfy(argument, "VRFY");
+    case Verb::Expn:
+      return handle_vrfy(argument, "EXPN");
+    case Verb::Noop:
+      return reply(replies::ok());
+    case Verb::Help:
+      return reply(replies::help());
+    case Verb::Etrn:
+      return handle_etrn(argument);
     case Verb::Quit: {
       count(Verb::Quit, true);
       return Step{Action::Close, replies::bye()};
     }
     case Verb::Starttls:
-    case Verb::Auth: return reply(replies::not_implemented(to_upper_ascii(command.verb_text)));
+    case Verb::Auth:
+      return reply(replies::not_implemented(to_upper_ascii(command.verb_text)));
     case Verb::Forbidden: {
       count(Verb::Forbidden, false);
       return Step{Action::Drop, {}};
     }
-    case Verb::Unknown: break;
+    case Verb::Unknown:
+      break;
   }
   return reply(replies::command_unrecognized());
 }
@@ -114,8 +131,8 @@ std::vector<std::string> Protocol::ehlo_keywords() const {
 Step Protocol::handle_helo(std::string_view argument, bool extended) {
   std::string_view name = trim(argument);
   if (name.empty()) return reply(replies::syntax(extended ? "EHLO hostname" : "HELO hostname"));
-  policy::Verdict verdict = policy::evaluate_helo_restrictions(settings_.helo_restrictions, name,
-                                                               client_.in_mynetworks);
+  policy::Verdict verdict =
+      policy::evaluate_helo_restrictions(settings_.helo_restrictions, name, client_.in_mynetworks);
   if (verdict.decision == policy::Decision::Reject) return reply(std::move(verdict.reply));
   // RFC 5321 §4.1.4: HELO/EHLO in a session resets any transaction.
   reset_transaction();
@@ -152,7 +169,8 @@ Step Protocol::handle_mail(std::string_view argument) {
 }
 
 // The recipient's domain, lower case; "postmaster" alone means this host (RFC 5321 §4.5.1).
-static std::string recipient_domain(const smtp::Mailbox& mailbox, const ProtocolSettings& settings) {
+static std::string recipient_domain(const smtp::Mailbox& mailbox,
+                                    const ProtocolSettings& settings) {
   if (mailbox.domain.empty()) return to_lower_ascii(settings.hostname);
   return to_lower_ascii(mailbox.domain);
 }
@@ -172,9 +190,12 @@ std::optional<smtp::Reply> Protocol::check_recipient(const smtp::Mailbox& mailbo
   }
   if (!facts.recipient_domain_is_local) return std::nullopt;
   switch (directory_.recipient_exists(local, domain)) {
-    case config::Lookup::Found: return std::nullopt;
-    case config::Lookup::NotFound: return replies::user_unknown(mailbox.address());
-    case config::Lookup::Unavailable: return replies::lookup_failed(mailbox.address());
+    case config::Lookup::Found:
+      return std::nullopt;
+    case config::Lookup::NotFound:
+      return replies::user_unknown(mailbox.address());
+    case config::Lookup::Unavailable:
+      return replies::lookup_failed(mailbox.address());
   }
   return std::nullopt;
 }
@@ -188,25 +209,32 @@ Step Protocol::handle_rcpt(std::string_view argument) {
   transaction_.rcpt_attempted = true;
   auto parameters = smtp::parse_rcpt_parameters(path.parameters);
   if (!parameters) return reply(parameters.error());
-  auto mailbox = smtp::parse_path(path.path, /*allow_null=*/false, transaction_.parameters.smtputf8);
+  auto mailbox =
+      smtp::parse_path(path.path, /*allow_null=*/false, transaction_.parameters.smtputf8);
   if (!mailbox) {
     if (mailbox.error().kind == smtp::AddressError::Utf8Needs8) {
       return reply(replies::utf8_needs_smtputf8(path.path));
     }
     return reply(replies::bad_recipient_syntax(path.path));
   }
-  if (transaction_.recipients.size() >= settings_.recipient_limit) {
+  if (transaction_.rcpt_accepted >= settings_.recipient_limit) {
     return reply(replies::too_many_recipients());
   }
   if (auto refusal = check_recipient(mailbox.value())) return reply(std::move(*refusal));
 
   queue::Recipient recipient;
-  recipient.address = fmt::format("{}@{}", mailbox->local_part,
-                                  recipient_domain(mailbox.value(), settings_));
+  recipient.address =
+      fmt::format("{}@{}", mailbox->local_part, recipient_domain(mailbox.value(), settings_));
   recipient.notify = parameters->notify;
   recipient.orcpt_type = std::move(parameters->orcpt_type);
   recipient.orcpt_address = std::move(parameters->orcpt_address);
-  transaction_.recipients.push_back(std::move(recipient));
+  // A repeated recipient is accepted but kept once, so it gets one copy (Postfix's cleanup does
+  // the same with its duplicate filter).
+  bool repeated = std::any_of(
+      transaction_.recipients.begin(), transaction_.recipients.end(),
+      [&](const queue::Recipient& known) { return iequals(known.address, recipient.address); });
+  if (!repeated) transaction_.recipients.push_back(std::move(recipient));
+  ++transaction_.rcpt_accepted;
   return reply(replies::recipient_ok());
 }
 
@@ -221,8 +249,8 @@ Step Protocol::handle_data(std::string_view argument) {
   return Step{Action::ReceiveData, {}};
 }
 
-// "BDAT 1000" or "BDAT 1000 LAST" (RFC 3030 §2). A refused chunk is still read, so the octets that follow
-// are never taken for commands.
+// "BDAT 1000" or "BDAT 1000 LAST" (RFC 3030 §2). A refused chunk is still read, so the octets that
+// follow are never taken for commands.
 Step Protocol::handle_bdat(std::string_view argument) {
   std::vector<std::string> words = split_list(argument);
   std::uint64_t size = 0;
@@ -259,7 +287,8 @@ Step Protocol::handle_rset(std::string_view argument) {
   return reply(replies::ok());
 }
 
-// VRFY and EXPN (RFC 5321 §3.5.3). Default: the same 252 for every address, so no user list can be drawn.
+// VRFY and EXPN (RFC 5321 §3.5.3). Default: the same 252 for every address, so no user list can be
+// drawn.
 Step Protocol::handle_vrfy(std::string_view argument, std::string_view verb) {
   std::string_view target = trim(argument);
   if (settings_.vrfy_mode == config::VrfyMode::Disabled) return reply(replies::vrfy_disabled());
@@ -276,9 +305,12 @@ Step Protocol::handle_vrfy(std::string_view argument, std::string_view verb) {
   if (!directory_.is_local_domain(domain)) return reply(replies::vrfy_found(mailbox->address()));
   std::string local = smtp::unquoted_local_part(mailbox->local_part);
   switch (directory_.recipient_exists(local, domain)) {
-    case config::Lookup::Found: return reply(replies::vrfy_found(mailbox->address()));
-    case config::Lookup::NotFound: return reply(replies::user_unknown(mailbox->address()));
-    case config::Lookup::Unavailable: return reply(replies::lookup_failed(mailbox->address()));
+    case config::Lookup::Found:
+      return reply(replies::vrfy_found(mailbox->address()));
+    case config::Lookup::NotFound:
+      return reply(replies::user_unknown(mailbox->address()));
+    case config::Lookup::Unavailable:
+      return reply(replies::lookup_failed(mailbox->address()));
   }
   return reply(replies::vrfy_ambiguous());
 }
@@ -289,14 +321,17 @@ Step Protocol::handle_etrn(std::string_view argument) {
   if (helo_name_.empty()) return reply(replies::helo_required());
   if (transaction_.active) return reply(replies::bad_sequence("MAIL transaction in progress"));
   if (domain.empty()) return reply(replies::syntax("ETRN domain"));
-  std::string_view name = domain.front() == '@' || domain.front() == '#' ? domain.substr(1) : domain;
+  std::string_view name =
+      domain.front() == '@' || domain.front() == '#' ? domain.substr(1) : domain;
   if (!policy::is_valid_helo_hostname(name)) return reply(replies::syntax("ETRN domain"));
   Step step = reply(replies::etrn_queued(domain));
   step.action = Action::FlushQueue;
   return step;
 }
 
-void Protocol::reset_transaction() { transaction_ = Transaction{}; }
+void Protocol::reset_transaction() {
+  transaction_ = Transaction{};
+}
 
 smtp::Reply Protocol::on_message_queued(std::string_view queue_id) {
   count(transaction_.chunking ? Verb::Bdat : Verb::Data, true);
@@ -316,7 +351,9 @@ smtp::Reply Protocol::on_chunk_received(std::uint64_t octets) {
   return replies::bdat_chunk_ok(octets);
 }
 
-smtp::Reply Protocol::on_timeout() const { return replies::timeout(settings_.hostname); }
+smtp::Reply Protocol::on_timeout() const {
+  return replies::timeout(settings_.hostname);
+}
 
 std::string Protocol::protocol_name() const {
   if (transaction_.parameters.smtputf8) return "UTF8SMTP";
@@ -345,11 +382,11 @@ queue::Envelope Protocol::envelope() const {
 
 std::string Protocol::command_summary() const {
   static constexpr std::pair<Verb, const char*> kOrder[] = {
-      {Verb::Helo, "helo"}, {Verb::Ehlo, "ehlo"}, {Verb::Starttls, "starttls"},
-      {Verb::Auth, "auth"}, {Verb::Mail, "mail"}, {Verb::Rcpt, "rcpt"},
-      {Verb::Data, "data"}, {Verb::Bdat, "bdat"}, {Verb::Rset, "rset"},
-      {Verb::Noop, "noop"}, {Verb::Vrfy, "vrfy"}, {Verb::Expn, "expn"},
-      {Verb::Etrn, "etrn"}, {Verb::Help, "help"}, {Verb::Quit, "quit"},
+      {Verb::Helo, "helo"},          {Verb::Ehlo, "ehlo"},      {Verb::Starttls, "starttls"},
+      {Verb::Auth, "auth"},          {Verb::Mail, "mail"},      {Verb::Rcpt, "rcpt"},
+      {Verb::Data, "data"},          {Verb::Bdat, "bdat"},      {Verb::Rset, "rset"},
+      {Verb::Noop, "noop"},          {Verb::Vrfy, "vrfy"},      {Verb::Expn, "expn"},
+      {Verb::Etrn, "etrn"},          {Verb::Help, "help"},      {Verb::Quit, "quit"},
       {Verb::Forbidden, "non-smtp"}, {Verb::Unknown, "unknown"}};
   std::string summary;
   int ok_sum = 0, total_sum = 0;

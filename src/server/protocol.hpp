@@ -1,7 +1,7 @@
-// The SMTP server protocol state machine (RFC 5321 §4.1, §4.3.2), with no I/O: it is fed command lines and
-// returns what to reply and what the session must do next (read DATA, read a BDAT chunk, close). Every policy
-// decision is delegated to pure functions in policy/ and lookups in config::RecipientDirectory, so the whole
-// conversation can be tested as a transcript.
+// The SMTP server protocol state machine (RFC 5321 §4.1, §4.3.2), with no I/O: it is fed command
+// lines and returns what to reply and what the session must do next (read DATA, read a BDAT chunk,
+// close). Every policy decision is delegated to pure functions in policy/ and lookups in
+// config::RecipientDirectory, so the whole conversation can be tested as a transcript.
 #pragma once
 
 #include <array>
@@ -21,7 +21,8 @@
 
 namespace tern::server {
 
-// The parts of Config the protocol reads, copied once per listener so a session never touches the file.
+// The parts of Config the protocol reads, copied once per listener so a session never touches the
+// file.
 struct ProtocolSettings {
   std::string hostname;
   std::string banner;
@@ -47,13 +48,13 @@ struct ClientInfo {
 };
 
 enum class Action {
-  Reply,          // send the reply, read the next command
-  Close,          // send the reply, then close the connection
-  Drop,           // close without a reply (non-SMTP client)
-  ReceiveData,    // start DATA: the session opens the spool file, replies 354 and decodes the data
-  ReceiveChunk,   // BDAT: read chunk_size octets into the message
-  DiscardChunk,   // BDAT refused: read and discard chunk_size octets, then send the reply
-  FlushQueue,     // ETRN: ask the queue manager for an immediate run, then send the reply
+  Reply,         // send the reply, read the next command
+  Close,         // send the reply, then close the connection
+  Drop,          // close without a reply (non-SMTP client)
+  ReceiveData,   // start DATA: the session opens the spool file, replies 354 and decodes the data
+  ReceiveChunk,  // BDAT: read chunk_size octets into the message
+  DiscardChunk,  // BDAT refused: read and discard chunk_size octets, then send the reply
+  FlushQueue,    // ETRN: ask the queue manager for an immediate run, then send the reply
 };
 
 struct Step {
@@ -70,6 +71,8 @@ struct Transaction {
   smtp::MailParameters parameters;
   std::vector<queue::Recipient> recipients;
   bool rcpt_attempted = false;
+  // Accepted RCPT commands, repeats included: the recipient limit bounds the client's work.
+  std::size_t rcpt_accepted = 0;
   bool chunking = false;           // a BDAT chunk was received
   std::uint64_t chunked_size = 0;  // octets received by BDAT so far
 };

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <set>
 
 #include "base/strings.hpp"
@@ -109,12 +111,18 @@ Result<MailParameters, Reply> parse_mail_parameters(std::string_view text) {
   for (const Parameter& parameter : parameters.value()) {
     const std::string& value = parameter.value;
     if (parameter.keyword == "SIZE") {
+      // RFC 1870 allows 20 digits, more than 64 bits hold: a valid but huge size saturates, so
+      // it meets the size limit's 552 rather than a syntax error.
+      bool digits =
+          !value.empty() && value.size() <= 20 &&
+          std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits) return bad("Bad message size syntax");
       std::uint64_t size = 0;
       auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), size);
-      if (value.empty() || error != std::errc{} || end != value.data() + value.size()) {
-        return bad("Bad message size syntax");
-      }
-      result.size = size;
+      (void)end;
+      result.size = error == std::errc::result_out_of_range
+                        ? std::numeric_limits<std::uint64_t>::max()
+                        : size;
     } else if (parameter.keyword == "BODY") {
       if (iequals(value, "7BIT")) {
         result.body = Body::SevenBit;

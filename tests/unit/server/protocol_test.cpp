@@ -161,6 +161,34 @@ S: 221 2.0.0 Bye
   EXPECT_EQ(envelope.protocol, "ESMTP");
 }
 
+TEST(ProtocolTest, RepeatedRecipientIsKeptOnceButCountsTowardTheLimit) {
+  Harness harness;
+  harness.check(R"(
+C: EHLO client.test
+S: 250-mail.example.test
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-ETRN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: MAIL FROM:<a@remote.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<alice@example.test>
+S: 250 2.1.5 Ok
+C: RCPT TO:<ALICE@example.test>
+S: 250 2.1.5 Ok
+C: DATA
+S: 354 End data with <CR><LF>.<CR><LF>
+C: .
+S: 250 2.0.0 Ok: queued as 4A1B2C3D4E
+)");
+  ASSERT_EQ(harness.envelopes.size(), 1u);
+  EXPECT_EQ(harness.envelopes[0].recipients.size(), 1u);
+}
+
 TEST(ProtocolTest, VrfyNeverRevealsUsersByDefault) {
   Harness harness;
   harness.check(R"(
@@ -257,6 +285,8 @@ TEST(ProtocolTest, SizeLimitAtMail) {
   Harness harness;
   harness.check(R"(
 C: MAIL FROM:<a@remote.test> SIZE=999999999
+S: 552 5.3.4 Message size exceeds fixed limit
+C: MAIL FROM:<a@remote.test> SIZE=99999999999999999999
 S: 552 5.3.4 Message size exceeds fixed limit
 C: MAIL FROM:<a@remote.test> SIZE=1000
 S: 250 2.1.0 Ok
