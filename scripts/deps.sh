@@ -5,7 +5,7 @@ packages=(
   g++ cmake ninja-build make pkg-config
   libasio-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcrypt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-aiosmtpd swaks nmap openssl
+  python3 python3-aiosmtpd swaks nmap openssl whois
 )
 missing=()
 for p in "${packages[@]}"; do
