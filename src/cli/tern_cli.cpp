@@ -1,4 +1,5 @@
-// Subcommand dispatch for `tern` with CLI11: usage errors exit 2 with one line on stderr.
+// Subcommand dispatch for `tern` with CLI11: usage errors exit 2 with one line on stderr
+// ("tern: <what CLI11 found>"); --help and --version exit 0.
 #include "cli/tern_cli.hpp"
 
 #include <unistd.h>
@@ -6,6 +7,7 @@
 #include <iostream>
 
 #include "cli/check_config.hpp"
+#include "cli/user_command.hpp"
 
 namespace tern::cli {
 
@@ -20,10 +22,14 @@ int run_tern_cli(int argc, char** argv) {
   check->add_option("-c,--config", config_path,
                     "main.cf to check (default: /etc/tern/main.cf, "
                     "or the embedded default when that does not exist)");
+  UserCommand user_command;
+  CLI::App* user = add_user_subcommand(app, user_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    std::cerr << "tern: " << error.what() << "\n";
+    return 2;
   }
   if (check->parsed()) {
     if (config_path.empty() && ::access("/etc/tern/main.cf", F_OK) == 0) {
@@ -31,6 +37,7 @@ int run_tern_cli(int argc, char** argv) {
     }
     return check_config(config_path, std::cout, std::cerr);
   }
+  if (user->parsed()) return run_user_command_on_terminal(user_command);
   return 2;
 }
 
