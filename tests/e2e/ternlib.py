@@ -4,7 +4,9 @@ TernServer writes main.cf, a Dovecot passwd-file users table and an aliases(5) f
 directory, picks free ports, starts $TERND in the foreground with its log on a file, waits until every
 listener accepts, and on stop() sends SIGTERM and fails the test unless ternd exits 0 with no sanitizer
 report. SmtpConversation sends exact bytes (several commands in one write for pipelining) and reads
-whole replies. Every wait here is bounded in time; under ASan (TERN_SANITIZE=ON) the bounds grow.
+whole replies; it can STARTTLS, or speak TLS from the first byte (smtps). Users may be given passwords,
+hashed as yescrypt by mkpasswd. Every wait here is bounded in time; under ASan (TERN_SANITIZE=ON) the
+bounds grow.
 """
 import atexit
 import os
@@ -12,10 +14,12 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import unittest
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TERND = os.environ.get("TERND") or os.path.join(HERE, "../../build/release/ternd")
@@ -25,7 +29,9 @@ SLOW = 4 if SANITIZED else 1
 
 HOSTNAME = "mail.example.test"
 BANNER = f"220 {HOSTNAME} ESMTP tern"
-EHLO_KEYWORDS = ["PIPELINING", "SIZE 10240000", "ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+# What EHLO on the smtp role offers before TLS (STARTTLS needs the TLS context ternd always has: its
+# self-signed certificate in data_directory when no smtpd_tls_cert_file is set).
+EHLO_KEYWORDS = ["PIPELINING", "SIZE 10240000", "ETRN", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
                  "SMTPUTF8", "CHUNKING"]
 VRFY_AMBIGUOUS = "252 2.0.0 Cannot VRFY user; try RCPT to attempt delivery"
 QUEUED = r"250 2\.0\.0 Ok: queued as ([0-9A-F]+)"
@@ -55,6 +61,42 @@ def timeout(seconds):
     return seconds * SLOW
 
 
+_password_hashes = {}
+
+
+def hash_password(password):
+    """password as a Dovecot passwd-file field, {CRYPT} with a yescrypt hash made by mkpasswd (Debian's
+    whois package, installed by scripts/deps.sh). Cached: hashing is deliberately slow."""
+    if password not in _password_hashes:
+        mkpasswd = shutil.which("mkpasswd")
+        if mkpasswd is None:
+            raise unittest.SkipTest("mkpasswd is missing (run scripts/deps.sh)")
+        result = subprocess.run([mkpasswd, "-m", "yescrypt", "--stdin"], input=password + "\n",
+                                capture_output=True, text=True, timeout=30)
+        hashed = result.stdout.strip()
+        if result.returncode != 0 or not hashed.startswith("$y$"):
+            raise AssertionError(f"mkpasswd failed ({result.returncode}): {result.stderr}")
+        _password_hashes[password] = "{CRYPT}" + hashed
+    return _password_hashes[password]
+
+
+def client_tls_context(minimum=None, maximum=None, legacy=False):
+    """A TLS client context that accepts ternd's self-signed certificate. minimum/maximum are
+    ssl.TLSVersion bounds; legacy lowers OpenSSL's security level so TLS 1.0/1.1 are really offered."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if legacy:
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated: tests name them to see them refused
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if minimum is not None:
+            context.minimum_version = minimum
+        if maximum is not None:
+            context.maximum_version = maximum
+    return context
+
+
 def free_port(host="127.0.0.1"):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -66,9 +108,12 @@ class TernServer:
     """One ternd with its own config, users, aliases, spool and Maildirs in a temporary directory.
 
     settings: main.cf parameters that override or extend the defaults below (value None drops one).
+    submission / smtps: also listen with those roles on free ports (submission_port, smtps_port).
+    passwords: {user: password}; those users get a {CRYPT} yescrypt hash (added when not in users).
     """
 
-    def __init__(self, settings=None, users=None, aliases=None, ipv6=False):
+    def __init__(self, settings=None, users=None, aliases=None, ipv6=False, submission=False, smtps=False,
+                 passwords=None):
         self.directory = tempfile.mkdtemp(prefix="tern-e2e-")
         os.chmod(self.directory, 0o755)  # ternd may drop privileges to mail_owner when run as root
         self.port = free_port()
@@ -76,9 +121,16 @@ class TernServer:
         self.spool = os.path.join(self.directory, "spool")
         self.mail_root = os.path.join(self.directory, "mail")
         self.log_path = os.path.join(self.directory, "ternd.log")
-        self.users = users if users is not None else DEFAULT_USERS
+        self.submission_port = free_port() if submission else None
+        self.smtps_port = free_port() if smtps else None
+        self.data_directory = os.path.join(self.directory, "data")
+        self.users = list(users if users is not None else DEFAULT_USERS)
+        self.passwords = dict(passwords or {})
+        self.users += [user for user in self.passwords if user not in self.users]
         self.aliases = aliases if aliases is not None else DEFAULT_ALIASES
-        self.users_path = self.write_file("users", "".join(f"{u}::::::\n" for u in self.users))
+        self.users_path = self.write_file("users", "".join(
+            f"{u}:{hash_password(self.passwords[u])}::::::\n" if u in self.passwords else f"{u}::::::\n"
+            for u in self.users))
         self.aliases_path = self.write_file(
             "aliases", "".join(f"{name}: {target}\n" for name, target in self.aliases.items()))
         listen = f"127.0.0.1:{self.port}" + (f", [::1]:{self.port6}" if ipv6 else "")
@@ -95,7 +147,12 @@ class TernServer:
             "alias_maps": f"texthash:{self.aliases_path}",
             "recipient_delimiter": "+",
             "mail_owner": "nobody",
+            "data_directory": self.data_directory,
         }
+        if submission:
+            config["submission_listen"] = f"127.0.0.1:{self.submission_port}"
+        if smtps:
+            config["smtps_listen"] = f"127.0.0.1:{self.smtps_port}"
         for name, value in (settings or {}).items():
             if value is None:
                 config.pop(name, None)
@@ -125,6 +182,8 @@ class TernServer:
                                         env=env)
         _running.append(self.process)
         endpoints = [("127.0.0.1", self.port)] + ([("::1", self.port6)] if self.port6 else [])
+        endpoints += [("127.0.0.1", self.submission_port)] if self.submission_port else []
+        endpoints += [("127.0.0.1", self.smtps_port)] if self.smtps_port else []
         deadline = time.monotonic() + timeout(15)
         for host, port in endpoints:
             while True:
@@ -136,9 +195,11 @@ class TernServer:
                     # read the banner so the server does not log an aborted session mid-handshake
                     probe.settimeout(timeout(5))
                     try:
+                        if port == self.smtps_port:  # TLS from the first byte: the banner comes after it
+                            probe = client_tls_context().wrap_socket(probe, server_hostname=HOSTNAME)
                         probe.recv(512)
                     except OSError:
-                        pass
+                        pass  # it listens; what it says is for the tests to judge
                     probe.close()
                     break
                 except OSError:
@@ -276,10 +337,20 @@ class TernServer:
             return []
 
     # -- clients -------------------------------------------------------------------------------
-    def connect(self, source="127.0.0.1", banner=True, host="127.0.0.1", port=None):
-        """A conversation with the 220 banner already read and checked."""
+    @property
+    def tls_cert_path(self):
+        """The self-signed certificate ternd makes on first start when no smtpd_tls_cert_file is set."""
+        return os.path.join(self.data_directory, "tls", "self-signed.crt")
+
+    @property
+    def tls_key_path(self):
+        return os.path.join(self.data_directory, "tls", "self-signed.key")
+
+    def connect(self, source="127.0.0.1", banner=True, host="127.0.0.1", port=None, tls=None):
+        """A conversation with the 220 banner already read and checked. tls: an SSLContext to speak TLS
+        from the first byte (for smtps_port)."""
         conversation = SmtpConversation(host, port or (self.port6 if ":" in host else self.port),
-                                        source=source)
+                                        source=source, tls=tls)
         if banner:
             conversation.expect(220)
         return conversation
@@ -307,7 +378,7 @@ class SmtpClosed(ConnectionError):
 class SmtpConversation:
     """A raw SMTP client: exact bytes out, whole replies in. Several commands may go in one write."""
 
-    def __init__(self, host, port, source="127.0.0.1", read_timeout=10):
+    def __init__(self, host, port, source="127.0.0.1", read_timeout=10, tls=None):
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout(read_timeout))
@@ -316,6 +387,27 @@ class SmtpConversation:
         self.sock.connect((host, port))
         self.buffer = b""
         self.eof = False
+        if tls is not None:  # smtps: the handshake comes before the banner
+            self.sock = tls.wrap_socket(self.sock, server_hostname=HOSTNAME)
+
+    # -- TLS -----------------------------------------------------------------------------------
+    def starttls(self, context=None):
+        """STARTTLS, its 220, then the handshake (RFC 3207). Fails if ternd sent anything after the 220
+        in the clear. Returns the 220 Reply; the client must EHLO again afterwards."""
+        ready = self.chat("STARTTLS", 220, r"2\.0\.0 Ready to start TLS")
+        self.handshake(context)
+        return ready
+
+    def handshake(self, context=None):
+        """The TLS handshake on the current socket (after a 220 to STARTTLS read by the caller)."""
+        if self.buffer:
+            raise AssertionError(f"plaintext after the 220 to STARTTLS: {self.buffer[:200]!r}")
+        self.sock = (context or client_tls_context()).wrap_socket(self.sock, server_hostname=HOSTNAME)
+
+    @property
+    def tls_version(self):
+        """The negotiated version ("TLSv1.3", ...), or None before TLS."""
+        return self.sock.version() if isinstance(self.sock, ssl.SSLSocket) else None
 
     # -- writing -------------------------------------------------------------------------------
     def send(self, data):
@@ -335,7 +427,7 @@ class SmtpConversation:
                 raise SmtpClosed(f"connection closed by ternd; unread bytes {self.buffer[:200]!r}")
             try:
                 chunk = self.sock.recv(65536)
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
                 chunk = b""
             if not chunk:
                 self.eof = True
@@ -394,7 +486,7 @@ class SmtpConversation:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
                 return False
-            except (ConnectionResetError, BrokenPipeError):
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
                 return True
             if not chunk:
                 self.eof = True
@@ -485,10 +577,14 @@ class SharedServerTest(unittest.TestCase):
     USERS = None
     ALIASES = None
     IPV6 = False
+    SUBMISSION = False
+    SMTPS = False
+    PASSWORDS = None
 
     @classmethod
     def setUpClass(cls):
-        cls.server = TernServer(cls.SETTINGS, cls.USERS, cls.ALIASES, ipv6=cls.IPV6)
+        cls.server = TernServer(cls.SETTINGS, cls.USERS, cls.ALIASES, ipv6=cls.IPV6, submission=cls.SUBMISSION,
+                                smtps=cls.SMTPS, passwords=cls.PASSWORDS)
         try:
             cls.server.start()
         except Exception:
