@@ -30,6 +30,14 @@ const std::set<std::string, std::less<>> kRecipientRestrictions{"permit_mynetwor
                                                                 "reject",
                                                                 "reject_invalid_helo_hostname",
                                                                 "reject_invalid_hostname"};
+const std::set<std::string, std::less<>> kSenderRestrictions{
+    "permit_mynetworks",
+    "permit_sasl_authenticated",
+    "reject_sender_login_mismatch",
+    "reject_authenticated_sender_login_mismatch",
+    "reject_unauthenticated_sender_login_mismatch",
+    "permit",
+    "reject"};
 const std::set<std::string, std::less<>> kHeloRestrictions{"permit_mynetworks",
                                                            "permit",
                                                            "reject",
@@ -206,11 +214,14 @@ std::vector<TableSpec> parse_tables(Loader& loader, std::string_view name) {
   return tables;
 }
 
-std::vector<ListenAddress> parse_listen(Loader& loader) {
-  std::vector<ListenAddress> addresses;
-  for (const std::string& item : loader.list("smtpd_listen")) {
+void parse_listen(Loader& loader, std::string_view name, ListenerRole role,
+                  std::vector<ListenAddress>& out) {
+  for (const std::string& item : loader.list(name)) {
     std::size_t colon = item.rfind(':');
     std::string host = colon == std::string::npos ? "" : item.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
     std::string port_text = colon == std::string::npos ? item : item.substr(colon + 1);
     unsigned port = 0;
     auto [end, error] =
@@ -220,13 +231,115 @@ std::vector<ListenAddress> parse_listen(Loader& loader) {
     bool host_ok = host.empty() || IpAddress::parse(host).has_value();
     if (!port_ok || !host_ok) {
       loader.fail(
-          "smtpd_listen",
+          name,
           fmt::format("bad listen address {} (expected host:port, [v6]:port or :port)", item));
       continue;
     }
-    addresses.push_back(ListenAddress{"smtp", host, static_cast<std::uint16_t>(port)});
+    out.push_back(ListenAddress{role, host, static_cast<std::uint16_t>(port)});
   }
-  return addresses;
+}
+
+// Postfix protocol syntax: ">=TLSv1.2", "TLSv1.2 TLSv1.3", or exclusions "!SSLv3, !TLSv1". tern
+// speaks TLS 1.2 and 1.3 only, so asking for an older version is an error rather than silently
+// ignored.
+TlsVersions parse_tls_protocols(Loader& loader, std::string_view name) {
+  static constexpr std::pair<std::string_view, int> kVersions[] = {
+      {"sslv2", 0x0002},   {"sslv3", 0x0300},   {"tlsv1", 0x0301},
+      {"tlsv1.1", 0x0302}, {"tlsv1.2", 0x0303}, {"tlsv1.3", 0x0304}};
+  auto version_of = [](std::string_view text) -> int {
+    for (auto [label, number] : kVersions) {
+      if (iequals(text, label)) return number;
+    }
+    return 0;
+  };
+  int minimum = 0x0303, maximum = 0x0304;
+  std::vector<int> included, excluded;
+  for (const std::string& item : loader.list(name)) {
+    std::string_view token = item;
+    int* bound = nullptr;
+    if (token.starts_with(">=")) {
+      bound = &minimum;
+    } else if (token.starts_with("<=")) {
+      bound = &maximum;
+    }
+    std::string_view label = bound                    ? token.substr(2)
+                             : token.starts_with("!") ? token.substr(1)
+                                                      : token;
+    int version = version_of(label);
+    if (version == 0) {
+      loader.fail(name, fmt::format("bad value for {}: {}", name, item));
+      return {};
+    }
+    if (bound) {
+      *bound = version;
+    } else if (token.starts_with("!")) {
+      excluded.push_back(version);
+    } else {
+      included.push_back(version);
+    }
+  }
+  bool asks_for_old = minimum < 0x0303 || std::any_of(included.begin(), included.end(),
+                                                      [](int version) { return version < 0x0303; });
+  if (asks_for_old) {
+    loader.fail(name, fmt::format("{}: tern offers TLS 1.2 and 1.3 only (use >=TLSv1.2)", name));
+    return {};
+  }
+  auto enabled = [&](int version) {
+    bool listed =
+        included.empty() || std::find(included.begin(), included.end(), version) != included.end();
+    bool refused = std::find(excluded.begin(), excluded.end(), version) != excluded.end();
+    return version >= minimum && version <= maximum && listed && !refused;
+  };
+  TlsVersions versions{0, 0};
+  for (int version : {0x0303, 0x0304}) {
+    if (!enabled(version)) continue;
+    if (versions.minimum == 0) versions.minimum = version;
+    versions.maximum = version;
+  }
+  if (versions.minimum == 0) {
+    loader.fail(name, fmt::format("{}: no TLS version is left enabled", name));
+    return {};
+  }
+  return versions;
+}
+
+void read_tls(Loader& loader, Config& config) {
+  config.smtpd_tls_cert_file = loader.text("smtpd_tls_cert_file");
+  config.smtpd_tls_key_file = loader.text("smtpd_tls_key_file");
+  config.smtpd_tls_chain_files = loader.list("smtpd_tls_chain_files");
+  if (config.smtpd_tls_cert_file.empty() != config.smtpd_tls_key_file.empty()) {
+    loader.fail("smtpd_tls_key_file", "smtpd_tls_cert_file and smtpd_tls_key_file go together");
+  }
+  std::string level = to_lower_ascii(trim(loader.text("smtpd_tls_security_level")));
+  if (level == "none") {
+    config.smtpd_tls_security_level = TlsLevel::None;
+  } else if (level == "may") {
+    config.smtpd_tls_security_level = TlsLevel::May;
+  } else if (level == "encrypt") {
+    config.smtpd_tls_security_level = TlsLevel::Encrypt;
+  } else {
+    loader.fail(
+        "smtpd_tls_security_level",
+        fmt::format("bad value for smtpd_tls_security_level: {} (none, may or encrypt)", level));
+  }
+  config.smtpd_tls_auth_only = loader.boolean("smtpd_tls_auth_only");
+  // Opportunistic sessions use smtpd_tls_protocols, mandatory ones (encrypt, submission, smtps)
+  // smtpd_tls_mandatory_protocols; one context serves both, so tern takes the narrower range.
+  TlsVersions opportunistic = parse_tls_protocols(loader, "smtpd_tls_protocols");
+  TlsVersions mandatory = parse_tls_protocols(loader, "smtpd_tls_mandatory_protocols");
+  config.smtpd_tls_protocols = {std::max(opportunistic.minimum, mandatory.minimum),
+                                std::min(opportunistic.maximum, mandatory.maximum)};
+  std::string grade = to_lower_ascii(trim(loader.text("smtpd_tls_mandatory_ciphers")));
+  if (grade == "high") {
+    config.smtpd_tls_cipherlist = loader.text("tls_high_cipherlist");
+  } else if (grade == "medium") {
+    config.smtpd_tls_cipherlist = loader.text("tls_medium_cipherlist");
+  } else {
+    loader.fail(
+        "smtpd_tls_mandatory_ciphers",
+        fmt::format("bad value for smtpd_tls_mandatory_ciphers: {} (high or medium)", grade));
+  }
+  config.smtpd_tls_loglevel = loader.small_number("smtpd_tls_loglevel");
 }
 
 void read_protocols(Loader& loader, Config& config) {
@@ -248,7 +361,7 @@ void read_protocols(Loader& loader, Config& config) {
 // Listeners on ":port" bind to inet_interfaces: "all", "loopback-only" or numeric addresses.
 void resolve_interfaces(Loader& loader, Config& config) {
   std::vector<ListenAddress> resolved;
-  for (const ListenAddress& listen : config.smtpd_listen) {
+  for (const ListenAddress& listen : config.listeners) {
     if (!listen.host.empty()) {
       resolved.push_back(listen);
       continue;
@@ -268,7 +381,7 @@ void resolve_interfaces(Loader& loader, Config& config) {
       }
     }
   }
-  config.smtpd_listen = std::move(resolved);
+  config.listeners = std::move(resolved);
 }
 
 Config build(Loader& loader) {
@@ -284,7 +397,9 @@ Config build(Loader& loader) {
   config.append_dot_mydomain = loader.boolean("append_dot_mydomain");
   config.inet_interfaces = loader.list("inet_interfaces");
   read_protocols(loader, config);
-  config.smtpd_listen = parse_listen(loader);
+  parse_listen(loader, "smtpd_listen", ListenerRole::Smtp, config.listeners);
+  parse_listen(loader, "submission_listen", ListenerRole::Submission, config.listeners);
+  parse_listen(loader, "smtps_listen", ListenerRole::Smtps, config.listeners);
   resolve_interfaces(loader, config);
   config.smtpd_threads = loader.small_number("smtpd_threads");
   config.alias_maps = parse_tables(loader, "alias_maps");
@@ -294,6 +409,7 @@ Config build(Loader& loader) {
   config.home_mailbox = loader.text("home_mailbox");
   config.mailbox_size_limit = loader.number("mailbox_size_limit");
   config.queue_directory = loader.text("queue_directory");
+  config.data_directory = loader.text("data_directory");
   config.mail_owner = loader.text("mail_owner");
   config.maillog_file = loader.text("maillog_file");
   config.smtpd_helo_required = loader.boolean("smtpd_helo_required");
@@ -302,6 +418,19 @@ Config build(Loader& loader) {
                       config.smtpd_relay_restrictions);
   loader.restrictions("smtpd_recipient_restrictions", kRecipientRestrictions,
                       config.smtpd_recipient_restrictions);
+  loader.restrictions("smtpd_sender_restrictions", kSenderRestrictions,
+                      config.smtpd_sender_restrictions);
+  loader.restrictions("mua_relay_restrictions", kRecipientRestrictions,
+                      config.mua_relay_restrictions);
+  loader.restrictions("mua_sender_restrictions", kSenderRestrictions,
+                      config.mua_sender_restrictions);
+  config.smtpd_sender_login_maps = parse_tables(loader, "smtpd_sender_login_maps");
+  read_tls(loader, config);
+  config.smtpd_sasl_auth_enable = loader.boolean("smtpd_sasl_auth_enable");
+  config.smtpd_auth_failure_limit = loader.small_number("smtpd_auth_failure_limit");
+  if (config.smtpd_auth_failure_limit < 1) {
+    loader.fail("smtpd_auth_failure_limit", "smtpd_auth_failure_limit must be at least 1");
+  }
   std::string vrfy = to_lower_ascii(trim(loader.text("disable_vrfy_command")));
   if (vrfy == "ambiguous") {
     config.vrfy_mode = VrfyMode::Ambiguous;
@@ -339,6 +468,18 @@ Config build(Loader& loader) {
 }
 
 }  // namespace
+
+std::string_view role_name(ListenerRole role) {
+  switch (role) {
+    case ListenerRole::Smtp:
+      return "smtp";
+    case ListenerRole::Submission:
+      return "submission";
+    case ListenerRole::Smtps:
+      return "smtps";
+  }
+  return "smtp";
+}
 
 std::string Diagnostic::to_string() const {
   const char* word = level == Level::Notice    ? "notice"
@@ -400,9 +541,12 @@ Result<LoadedConfig> load_config_file(const std::string& path) {
 std::string_view embedded_default_config() {
   return R"(# tern's embedded default: a laptop-sized server on loopback, state under ./run, no root needed.
 smtpd_listen = 127.0.0.1:2525
+submission_listen = 127.0.0.1:2587
+smtps_listen = 127.0.0.1:2465
 mydestination = localhost, localhost.localdomain, $myhostname
 config_directory = run/etc
 queue_directory = run/spool
+data_directory = run/data
 mail_root = run/mail
 alias_maps = texthash:${config_directory}/aliases
 local_recipient_maps = passwd-file:${config_directory}/users

@@ -1,5 +1,6 @@
-// The typed configuration ternd runs with, built from main.cf syntax (main_cf.hpp) over the built-in
-// defaults (parameters.hpp). Postfix parameter names wherever Postfix has the concept; see docs/configuration.md.
+// The typed configuration ternd runs with, built from main.cf syntax (main_cf.hpp) over the
+// built-in defaults (parameters.hpp). Postfix parameter names wherever Postfix has the concept; see
+// docs/configuration.md.
 #pragma once
 
 #include <cstdint>
@@ -18,14 +19,27 @@ struct TableSpec {
   std::string path;
 };
 
+// What a listener serves, as Postfix's master.cf services do: MX traffic (smtp, STARTTLS optional),
+// mail submission by users (submission: STARTTLS and AUTH required), or submission over TLS from
+// the first byte (smtps, RFC 8314).
+enum class ListenerRole { Smtp, Submission, Smtps };
+std::string_view role_name(ListenerRole role);
+
 // One listening socket: "127.0.0.1:2525", "[::1]:2525", or ":25" (every inet_interfaces address).
 struct ListenAddress {
-  std::string role = "smtp";
+  ListenerRole role = ListenerRole::Smtp;
   std::string host;  // numeric address; "" = every address of inet_interfaces
   std::uint16_t port = 25;
 };
 
 enum class BareNewline { Normalize, Reject };
+// smtpd_tls_security_level: none (no STARTTLS), may (offered), encrypt (required before mail).
+enum class TlsLevel { None, May, Encrypt };
+// TLS protocol versions as OpenSSL numbers (TLS1_2_VERSION = 0x0303, TLS1_3_VERSION = 0x0304).
+struct TlsVersions {
+  int minimum = 0x0303;
+  int maximum = 0x0304;
+};
 enum class VrfyMode {
   Ambiguous,  // default: 252 for every address, never reveals existence
   Disabled,   // disable_vrfy_command = yes: 502
@@ -46,7 +60,7 @@ struct Config {
   std::string myhostname;
   std::string mydomain;
   std::string myorigin;
-  std::string smtpd_banner;               // after $name expansion
+  std::string smtpd_banner;                // after $name expansion
   std::vector<std::string> mydestination;  // lower-case domain names
   std::vector<Cidr> mynetworks;
   bool append_dot_mydomain = false;
@@ -55,19 +69,21 @@ struct Config {
   std::vector<std::string> inet_interfaces;  // "all", "loopback-only" or numeric addresses
   bool inet_ipv4 = true;
   bool inet_ipv6 = true;
-  std::vector<ListenAddress> smtpd_listen;
+  // smtpd_listen (role smtp), submission_listen and smtps_listen, resolved against inet_interfaces.
+  std::vector<ListenAddress> listeners;
   int smtpd_threads = 0;  // 0 = one per core
 
   // Local recipients and delivery
   std::vector<TableSpec> alias_maps;
   std::vector<TableSpec> local_recipient_maps;
-  std::string recipient_delimiter;  // e.g. "+"; empty disables
-  std::string mail_root;            // Maildirs at <mail_root>/<domain>/<user>/Maildir/
-  std::string home_mailbox;         // with a passwd-file home: <home>/<home_mailbox>
+  std::string recipient_delimiter;       // e.g. "+"; empty disables
+  std::string mail_root;                 // Maildirs at <mail_root>/<domain>/<user>/Maildir/
+  std::string home_mailbox;              // with a passwd-file home: <home>/<home_mailbox>
   std::uint64_t mailbox_size_limit = 0;  // 0 = unlimited
   std::string queue_directory;
-  std::string mail_owner;          // unprivileged user ternd runs as after binding
-  std::string maillog_file;        // empty: log to stderr
+  std::string data_directory;  // state that is not mail: the self-signed certificate
+  std::string mail_owner;      // unprivileged user ternd runs as after binding
+  std::string maillog_file;    // empty: log to stderr
 
   // Restrictions
   bool smtpd_helo_required = false;
@@ -75,6 +91,26 @@ struct Config {
   std::vector<std::string> smtpd_relay_restrictions;
   std::vector<std::string> smtpd_recipient_restrictions;
   VrfyMode vrfy_mode = VrfyMode::Ambiguous;
+  std::vector<std::string> smtpd_sender_restrictions;
+  // Submission and smtps use these instead of smtpd_relay/sender_restrictions (the mua_* names
+  // Debian's master.cf uses for the same purpose).
+  std::vector<std::string> mua_relay_restrictions;
+  std::vector<std::string> mua_sender_restrictions;
+  std::vector<TableSpec> smtpd_sender_login_maps;
+
+  // TLS (server side)
+  std::string smtpd_tls_cert_file;  // empty: a self-signed certificate made at first start
+  std::string smtpd_tls_key_file;
+  std::vector<std::string> smtpd_tls_chain_files;
+  TlsLevel smtpd_tls_security_level = TlsLevel::May;
+  bool smtpd_tls_auth_only = true;
+  TlsVersions smtpd_tls_protocols;
+  std::string smtpd_tls_cipherlist;  // OpenSSL cipher list for TLS 1.2, from the grade chosen
+  int smtpd_tls_loglevel = 1;
+
+  // Authentication
+  bool smtpd_sasl_auth_enable = false;  // on the smtp role; submission and smtps always offer AUTH
+  int smtpd_auth_failure_limit = 5;     // failed AUTH attempts per connection before 421
 
   // Limits
   std::uint64_t message_size_limit = 10240000;
@@ -101,7 +137,8 @@ struct LoadedConfig {
 Result<LoadedConfig> load_config(std::string_view text, std::string_view file_name);
 Result<LoadedConfig> load_config_file(const std::string& path);
 
-// The embedded default config `make run` uses: loopback high ports, state under ./run, no root needed.
+// The embedded default config `make run` uses: loopback high ports, state under ./run, no root
+// needed.
 std::string_view embedded_default_config();
 
 }  // namespace tern::config

@@ -184,6 +184,19 @@ RecipientDirectory RecipientDirectory::load(const Config& config,
     }
   };
   for (const TableSpec& table : config.alias_maps) load_aliases(table);
+  for (const TableSpec& table : config.smtpd_sender_login_maps) {
+    auto text = read_file(table.path);
+    auto parsed = text ? parse_lookup_table(*text, table.path) : Result<LookupTable>(text.error());
+    if (!parsed) {
+      // Without its table nobody owns any address: senders are refused rather than let through.
+      diagnostics.push_back({Diagnostic::Level::Warning, table.path, 0,
+                             fmt::format("smtpd_sender_login_maps {}:{} is unavailable: {}",
+                                         table.type, table.path, parsed.error().message)});
+      directory.sender_login_maps_.emplace_back();
+      continue;
+    }
+    directory.sender_login_maps_.push_back(std::move(parsed.value()));
+  }
   for (const TableSpec& table : config.local_recipient_maps) {
     if (table.type != "passwd-file") {
       load_aliases(table);
@@ -219,6 +232,39 @@ const LocalUser* RecipientDirectory::find_user(std::string_view local_part,
     if (user.name == local_part) return &user;
   }
   return nullptr;
+}
+
+const LocalUser* RecipientDirectory::find_login(std::string_view login) const {
+  std::string wanted = to_lower_ascii(login);
+  for (const LocalUser& user : users_) {
+    if (user.name == wanted) return &user;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> RecipientDirectory::sender_owners(std::string_view address) const {
+  std::vector<std::string> owners;
+  if (!sender_login_maps_.empty()) {
+    for (const LookupTable& table : sender_login_maps_) {
+      if (const std::string* logins = table.find_address(address, recipient_delimiter_)) {
+        for (std::string& login : split_list(*logins)) owners.push_back(to_lower_ascii(login));
+        break;
+      }
+    }
+    return owners;
+  }
+  auto [local, domain] = split_address(address);
+  if (domain.empty() || !is_local_domain(domain)) {
+    // Only mydestination addresses have implicit owners; a login that is a full address owns
+    // exactly that address wherever its domain is hosted.
+    if (find_login(address) != nullptr) owners.push_back(to_lower_ascii(address));
+    return owners;
+  }
+  Expansion expansion = expand(local, domain);
+  for (const DeliveryTarget& target : expansion.targets) {
+    if (!target.user.empty()) owners.push_back(target.user);
+  }
+  return owners;
 }
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "base/result.hpp"
 #include "config/config.hpp"
+#include "config/lookup_table.hpp"
 
 namespace tern::config {
 
@@ -66,6 +67,12 @@ class RecipientDirectory {
   // Delivery: expands aliases recursively (loops and depth > 20 are errors), strips the extension,
   // maps users to Maildir paths. Targets are de-duplicated.
   Expansion expand(std::string_view local_part, std::string_view domain) const;
+  // SASL: the passwd-file entry whose name is exactly this login (case-insensitive), or null.
+  const LocalUser* find_login(std::string_view login) const;
+  // reject_sender_login_mismatch: the logins that may send as `address`. With
+  // smtpd_sender_login_maps, what the tables say; otherwise the passwd-file user the address names
+  // (extension removed) and the users a local alias of that name expands to.
+  std::vector<std::string> sender_owners(std::string_view address) const;
 
  private:
   RecipientDirectory() = default;
@@ -80,6 +87,7 @@ class RecipientDirectory {
   std::string home_mailbox_;
   std::vector<LocalUser> users_;
   AliasTable aliases_;
+  std::vector<LookupTable> sender_login_maps_;
   bool users_unavailable_ = false;
   bool aliases_unavailable_ = false;
   std::string unavailable_reason_;

@@ -2,6 +2,7 @@
 // errors.
 #include "config/config.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -227,9 +228,9 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config.smtpd_forbidden_commands, (std::vector<std::string>{"CONNECT", "GET", "POST"}));
   EXPECT_TRUE(config.inet_ipv4);
   EXPECT_TRUE(config.inet_ipv6);
-  ASSERT_EQ(config.smtpd_listen.size(), 1u);  // ":25" on every address (inet_interfaces = all)
-  EXPECT_EQ(config.smtpd_listen[0].host, "");
-  EXPECT_EQ(config.smtpd_listen[0].port, 25);
+  ASSERT_EQ(config.listeners.size(), 1u);  // ":25" on every address (inet_interfaces = all)
+  EXPECT_EQ(config.listeners[0].host, "");
+  EXPECT_EQ(config.listeners[0].port, 25);
   ASSERT_EQ(config.alias_maps.size(), 1u);
   EXPECT_EQ(config.alias_maps[0].path, "/etc/aliases");
   // passwd-file:${config_directory}/users, $alias_maps
@@ -297,23 +298,23 @@ TEST(ConfigTest, TimeUnits) {
 TEST(ConfigTest, LoopbackOnlyResolvesListenersByProtocol) {
   LoadedConfig v4 =
       load_ok("inet_interfaces = loopback-only\ninet_protocols = ipv4\nsmtpd_listen = :2525\n");
-  ASSERT_EQ(v4.config.smtpd_listen.size(), 1u);
-  EXPECT_EQ(v4.config.smtpd_listen[0].host, "127.0.0.1");
-  EXPECT_EQ(v4.config.smtpd_listen[0].port, 2525);
+  ASSERT_EQ(v4.config.listeners.size(), 1u);
+  EXPECT_EQ(v4.config.listeners[0].host, "127.0.0.1");
+  EXPECT_EQ(v4.config.listeners[0].port, 2525);
 
   LoadedConfig both =
       load_ok("inet_interfaces = loopback-only\ninet_protocols = all\nsmtpd_listen = :2525\n");
-  ASSERT_EQ(both.config.smtpd_listen.size(), 2u);
-  EXPECT_EQ(both.config.smtpd_listen[0].host, "127.0.0.1");
-  EXPECT_EQ(both.config.smtpd_listen[1].host, "::1");
-  EXPECT_EQ(both.config.smtpd_listen[1].port, 2525);
+  ASSERT_EQ(both.config.listeners.size(), 2u);
+  EXPECT_EQ(both.config.listeners[0].host, "127.0.0.1");
+  EXPECT_EQ(both.config.listeners[1].host, "::1");
+  EXPECT_EQ(both.config.listeners[1].port, 2525);
 }
 
 TEST(ConfigTest, ListenAddresses) {
   LoadedConfig loaded = load_ok(
       "inet_interfaces = 192.0.2.1\n"
       "smtpd_listen = 127.0.0.1:2525, [::1]:2526, :25\n");
-  const auto& listen = loaded.config.smtpd_listen;
+  const auto& listen = loaded.config.listeners;
   ASSERT_EQ(listen.size(), 3u);
   EXPECT_EQ(listen[0].host, "127.0.0.1");
   EXPECT_EQ(listen[0].port, 2525);
@@ -327,9 +328,15 @@ TEST(ConfigTest, EmbeddedDefaultLoadsAndListensOnLoopback) {
   auto loaded = load_config(embedded_default_config(), "(embedded default)");
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   const Config& config = loaded->config;
-  ASSERT_EQ(config.smtpd_listen.size(), 1u);
-  EXPECT_EQ(config.smtpd_listen[0].host, "127.0.0.1");
-  EXPECT_EQ(config.smtpd_listen[0].port, 2525);
+  ASSERT_EQ(config.listeners.size(), 3u);
+  EXPECT_EQ(config.listeners[0].host, "127.0.0.1");
+  EXPECT_EQ(config.listeners[0].port, 2525);
+  EXPECT_EQ(config.listeners[0].role, ListenerRole::Smtp);
+  EXPECT_EQ(config.listeners[1].port, 2587);
+  EXPECT_EQ(config.listeners[1].role, ListenerRole::Submission);
+  EXPECT_EQ(config.listeners[2].port, 2465);
+  EXPECT_EQ(config.listeners[2].role, ListenerRole::Smtps);
+  EXPECT_EQ(config.data_directory, "run/data");
   EXPECT_EQ(config.recipient_delimiter, "+");
   EXPECT_EQ(config.mail_root, "run/mail");
   ASSERT_EQ(config.alias_maps.size(), 1u);
@@ -345,6 +352,84 @@ TEST(ConfigTest, LoadConfigFileReportsAMissingFile) {
   EXPECT_NE(loaded.error().message.find("/nonexistent/tern-test/main.cf"), std::string::npos);
   EXPECT_NE(loaded.error().message.find("cannot open"), std::string::npos)
       << loaded.error().message;
+}
+
+TEST(ConfigTest, TlsAndAuthDefaults) {
+  const Config config = load_ok("").config;
+  EXPECT_EQ(config.smtpd_tls_security_level, TlsLevel::May);
+  EXPECT_TRUE(config.smtpd_tls_auth_only);
+  EXPECT_EQ(config.smtpd_tls_protocols.minimum, 0x0303);
+  EXPECT_EQ(config.smtpd_tls_protocols.maximum, 0x0304);
+  EXPECT_NE(config.smtpd_tls_cipherlist.find("ECDHE"), std::string::npos);
+  EXPECT_TRUE(config.smtpd_tls_cert_file.empty());
+  EXPECT_FALSE(config.smtpd_sasl_auth_enable);
+  EXPECT_EQ(config.smtpd_auth_failure_limit, 5);
+  EXPECT_EQ(config.mua_relay_restrictions,
+            (std::vector<std::string>{"permit_sasl_authenticated", "reject"}));
+  EXPECT_EQ(config.mua_sender_restrictions,
+            (std::vector<std::string>{"reject_sender_login_mismatch"}));
+}
+
+TEST(ConfigTest, KeyFileDefaultsToTheCertificateFile) {
+  const Config config = load_ok("smtpd_tls_cert_file = /etc/tern/mail.pem\n").config;
+  EXPECT_EQ(config.smtpd_tls_key_file, "/etc/tern/mail.pem");
+}
+
+TEST(ConfigTest, TlsProtocolSyntaxes) {
+  struct Row {
+    const char* value;
+    int minimum;
+    int maximum;
+  };
+  for (const Row& row :
+       {Row{">=TLSv1.2", 0x0303, 0x0304}, Row{">=TLSv1.3", 0x0304, 0x0304},
+        Row{"!SSLv2, !SSLv3, !TLSv1, !TLSv1.1", 0x0303, 0x0304}, Row{"TLSv1.2", 0x0303, 0x0303},
+        Row{"!TLSv1.2", 0x0304, 0x0304}, Row{"<=TLSv1.2", 0x0303, 0x0303}}) {
+    auto loaded = load_config(fmt::format("smtpd_tls_protocols = {}\n", row.value), "main.cf");
+    ASSERT_TRUE(loaded.ok()) << row.value << ": " << loaded.error().message;
+    EXPECT_EQ(loaded->config.smtpd_tls_protocols.minimum, row.minimum) << row.value;
+    EXPECT_EQ(loaded->config.smtpd_tls_protocols.maximum, row.maximum) << row.value;
+  }
+}
+
+TEST(ConfigTest, BadTlsAndAuthValuesAreErrorsAtTheirLine) {
+  struct Row {
+    const char* text;
+    const char* detail;
+  };
+  for (const Row& row : {
+           Row{"smtpd_tls_protocols = >=TLSv1", "TLS 1.2 and 1.3 only"},
+           Row{"smtpd_tls_protocols = TLSv1.1 TLSv1.2", "TLS 1.2 and 1.3 only"},
+           Row{"smtpd_tls_protocols = !TLSv1.2 !TLSv1.3", "no TLS version is left enabled"},
+           Row{"smtpd_tls_protocols = TLSv9", "bad value for smtpd_tls_protocols"},
+           Row{"smtpd_tls_security_level = dane", "none, may or encrypt"},
+           Row{"smtpd_tls_mandatory_ciphers = export", "high or medium"},
+           Row{"smtpd_auth_failure_limit = 0", "at least 1"},
+           Row{"mua_sender_restrictions = reject_spammers", "unknown restriction"},
+           Row{"submission_listen = 127.0.0.1:99999", "bad listen address"},
+       }) {
+    auto loaded =
+        load_config(fmt::format("a = b\nmyhostname = x.example\n{}\n", row.text), "main.cf");
+    ASSERT_FALSE(loaded.ok()) << row.text;
+    EXPECT_EQ(loaded.error().message.rfind("main.cf:3: ", 0), 0u) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find(row.detail), std::string::npos)
+        << row.text << " -> " << loaded.error().message;
+  }
+}
+
+TEST(ConfigTest, ListenerRoles) {
+  const Config config = load_ok(
+                            "smtpd_listen = 127.0.0.1:25\n"
+                            "submission_listen = 127.0.0.1:587, [::1]:587\n"
+                            "smtps_listen = 127.0.0.1:465\n")
+                            .config;
+  ASSERT_EQ(config.listeners.size(), 4u);
+  EXPECT_EQ(config.listeners[0].role, ListenerRole::Smtp);
+  EXPECT_EQ(config.listeners[1].role, ListenerRole::Submission);
+  EXPECT_EQ(config.listeners[2].role, ListenerRole::Submission);
+  EXPECT_EQ(config.listeners[2].host, "::1");
+  EXPECT_EQ(config.listeners[3].role, ListenerRole::Smtps);
+  EXPECT_EQ(role_name(ListenerRole::Submission), "submission");
 }
 
 }  // namespace
