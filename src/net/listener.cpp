@@ -1,5 +1,5 @@
-// Opens SO_REUSEPORT listeners (one per event-loop thread) with a large backlog. IPv6 sockets are v6-only so
-// that a separate IPv4 listener on the same port can coexist.
+// Opens SO_REUSEPORT listeners (one per event-loop thread) with a large backlog. IPv6 sockets are
+// v6-only so that a separate IPv4 listener on the same port can coexist.
 #include "net/listener.hpp"
 
 #include <fmt/format.h>
@@ -22,7 +22,8 @@ Result<asio::ip::tcp::acceptor> open_listener(asio::io_context& context,
   if (error) return fail("socket");
   acceptor.set_option(asio::socket_base::reuse_address(true), error);
   int enable = 1;
-  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &enable, sizeof enable) != 0) {
+  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &enable, sizeof enable) !=
+      0) {
     error = asio::error_code(errno, asio::system_category());
     return fail("SO_REUSEPORT");
   }

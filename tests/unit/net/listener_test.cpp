@@ -1,4 +1,5 @@
-// Listeners: SO_REUSEPORT lets every event-loop thread bind the same address; bad addresses are refused.
+// Listeners: SO_REUSEPORT lets every event-loop thread bind the same address; bad addresses are
+// refused.
 #include "net/listener.hpp"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,8 @@ TEST(ListenerTest, TwoListenersShareOnePortWithReuseport) {
 
 TEST(ListenerTest, BindFailureIsAClearError) {
   asio::io_context context;
-  // 192.0.2.1 (TEST-NET-1) is not an address of this machine: bind must fail, nothing is sent anywhere.
+  // 192.0.2.1 (TEST-NET-1) is not an address of this machine: bind must fail, nothing is sent
+  // anywhere.
   auto listener = open_listener(context, {asio::ip::make_address("192.0.2.1"), 0});
   ASSERT_FALSE(listener);
   EXPECT_NE(listener.error().message.find("cannot listen on 192.0.2.1"), std::string::npos);
