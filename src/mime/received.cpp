@@ -23,9 +23,10 @@ std::string printable(std::string_view text) {
 
 std::string received_header(const ReceivedFacts& facts, std::string_view hostname) {
   std::string helo = printable(facts.helo.empty() ? facts.client_name : facts.helo);
-  std::string header = fmt::format("Received: from {} ({} [{}])\r\n\tby {} (tern) with {} id {}",
-                                   helo, facts.client_name, facts.client_address, hostname,
-                                   facts.protocol, facts.queue_id);
+  std::string header =
+      fmt::format("Received: from {} ({} [{}])\r\n", helo, facts.client_name, facts.client_address);
+  if (!facts.tls.empty()) header += fmt::format("\t(using {})\r\n", facts.tls);
+  header += fmt::format("\tby {} (tern) with {} id {}", hostname, facts.protocol, facts.queue_id);
   if (!facts.single_recipient.empty()) {
     header += fmt::format("\r\n\tfor <{}>", facts.single_recipient);
   }

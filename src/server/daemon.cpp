@@ -13,18 +13,25 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "auth/password_hash.hpp"
 #include "base/logging.hpp"
 #include "delivery/local_agent.hpp"
 #include "net/listener.hpp"
+#include "net/self_signed.hpp"
+#include "net/tls_context.hpp"
 #include "queue/queue_manager.hpp"
 #include "server/default_files.hpp"
 #include "server/privileges.hpp"
@@ -72,7 +79,8 @@ void raise_descriptor_limit() {
   }
 }
 
-asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor acceptor, SessionServices& services) {
+asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor acceptor, SessionServices& services,
+                                  const ProtocolSettings& settings) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer pause(executor);
   while (acceptor.is_open()) {
@@ -87,7 +95,7 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor acceptor, SessionServi
     }
     asio::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    asio::co_spawn(executor, run_session(std::move(socket), services), asio::detached);
+    asio::co_spawn(executor, run_session(std::move(socket), services, settings), asio::detached);
   }
 }
 
@@ -105,6 +113,61 @@ Result<Loaded> load(const DaemonOptions& options) {
   auto loaded = config::load_config_file(options.config_path);
   if (!loaded) return loaded.error();
   return Loaded{std::move(loaded.value()), false};
+}
+
+// The configured certificate, or a self-signed one under data_directory on a first start without
+// one, so STARTTLS and port 465 work out of the box. Read before privileges are dropped.
+Result<std::shared_ptr<asio::ssl::context>> make_tls(const config::Config& config) {
+  net::TlsServerSettings settings;
+  settings.certificate_file = config.smtpd_tls_cert_file;
+  settings.key_file = config.smtpd_tls_key_file;
+  settings.chain_files = config.smtpd_tls_chain_files;
+  settings.minimum_version = config.smtpd_tls_protocols.minimum;
+  settings.maximum_version = config.smtpd_tls_protocols.maximum;
+  settings.cipherlist = config.smtpd_tls_cipherlist;
+  if (settings.certificate_file.empty() && settings.chain_files.empty()) {
+    auto files =
+        net::ensure_self_signed_certificate(config.data_directory + "/tls", config.myhostname);
+    if (!files) return Error{fmt::format("self-signed certificate: {}", files.error().message)};
+    if (files->created) {
+      spdlog::warn(
+          "no smtpd_tls_cert_file configured: created a self-signed certificate {} "
+          "(key {}); clients that verify certificates will refuse it",
+          files->certificate, files->key);
+    }
+    settings.certificate_file = files->certificate;
+    settings.key_file = files->key;
+  }
+  return net::make_server_tls_context(settings);
+}
+
+// The modification times of the recipient tables, to reload them when an admin edits one (as
+// `tern user add` does) without a SIGHUP.
+std::vector<std::filesystem::file_time_type> table_times(const config::Config& config) {
+  std::vector<std::filesystem::file_time_type> times;
+  for (const auto* tables :
+       {&config.alias_maps, &config.local_recipient_maps, &config.smtpd_sender_login_maps}) {
+    for (const config::TableSpec& table : *tables) {
+      std::error_code error;
+      times.push_back(std::filesystem::last_write_time(table.path, error));
+    }
+  }
+  return times;
+}
+
+asio::awaitable<void> watch_tables(const config::Config& config, DirectoryHolder& directory) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto seen = table_times(config);
+  while (true) {
+    timer.expires_after(std::chrono::seconds(2));
+    auto [error] = co_await timer.async_wait(use_tuple);
+    if (error) co_return;
+    auto now = table_times(config);
+    if (now == seen) continue;
+    seen = std::move(now);
+    spdlog::info("reload: a recipient table changed; re-reading recipient tables");
+    directory.set(load_directory(config));
+  }
 }
 
 int fail(const std::string& message) {
@@ -140,17 +203,39 @@ int run_daemon(const DaemonOptions& options) {
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   for (unsigned i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
 
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.smtpd_tls_security_level != config::TlsLevel::None) {
+    auto made = make_tls(config);
+    if (!made) return fail(made.error().message);
+    tls = std::move(made.value());
+  }
+  std::map<config::ListenerRole, ProtocolSettings> role_settings;
+  for (auto role : {config::ListenerRole::Smtp, config::ListenerRole::Submission,
+                    config::ListenerRole::Smtps}) {
+    role_settings[role] = ProtocolSettings::from(config, role, tls != nullptr);
+  }
+  asio::thread_pool password_checks(2);
+  // The dummy hash for unknown users is made on first use; make it now, so the first unknown
+  // login is not slower than the rest.
+  asio::post(password_checks, [] { auth::spend_verification_work("warm-up"); });
+  policy::AuthThrottle auth_throttle(policy::AuthThrottle::Settings{});
+
   SessionServices services;
   services.config = &config;
-  services.settings = ProtocolSettings::from(config);
+  services.tls = tls.get();
+  services.password_checks = &password_checks;
+  services.auth_throttle = &auth_throttle;
   services.directory = [&directory] { return directory.get(); };
   services.spool = spool->get();
   policy::ConnectionLimits limits(config.smtpd_client_connection_count_limit,
                                   config.smtpd_connection_limit);
   services.limits = &limits;
 
-  std::vector<asio::ip::tcp::acceptor> acceptors;
-  for (const config::ListenAddress& listen : config.smtpd_listen) {
+  std::vector<std::pair<asio::ip::tcp::acceptor, config::ListenerRole>> acceptors;
+  for (const config::ListenAddress& listen : config.listeners) {
+    if (listen.role == config::ListenerRole::Smtps && !tls) {
+      return fail("smtps_listen needs TLS, but smtpd_tls_security_level = none");
+    }
     auto endpoints =
         net::listen_endpoints(listen.host, listen.port, config.inet_ipv4, config.inet_ipv6);
     if (!endpoints) return fail(endpoints.error().message);
@@ -158,10 +243,10 @@ int run_daemon(const DaemonOptions& options) {
       for (auto& context : contexts) {
         auto acceptor = net::open_listener(*context, endpoint);
         if (!acceptor) return fail(acceptor.error().message);
-        acceptors.push_back(std::move(acceptor.value()));
+        acceptors.emplace_back(std::move(acceptor.value()), listen.role);
       }
-      spdlog::info("listening on {}:{} ({} threads)", endpoint.address().to_string(),
-                   endpoint.port(), threads);
+      spdlog::info("listening on {}:{} for {} ({} threads)", endpoint.address().to_string(),
+                   endpoint.port(), config::role_name(listen.role), threads);
     }
   }
 
@@ -178,10 +263,12 @@ int run_daemon(const DaemonOptions& options) {
   services.flush_requested = [&manager] { manager.flush(); };
   manager.recover();
 
-  for (std::size_t i = 0; i < acceptors.size(); ++i) {
-    auto executor = acceptors[i].get_executor();
-    asio::co_spawn(executor, accept_loop(std::move(acceptors[i]), services), asio::detached);
+  for (auto& [acceptor, role] : acceptors) {
+    auto executor = acceptor.get_executor();
+    asio::co_spawn(executor, accept_loop(std::move(acceptor), services, role_settings[role]),
+                   asio::detached);
   }
+  asio::co_spawn(*contexts.front(), watch_tables(config, directory), asio::detached);
 
   auto signals = std::make_unique<asio::signal_set>(*contexts.front(), SIGTERM, SIGINT, SIGHUP);
   std::function<void(const asio::error_code&, int)> on_signal;
@@ -211,6 +298,7 @@ int run_daemon(const DaemonOptions& options) {
   // destroy the sessions, then let delivery finish what it holds.
   spool.value().reset();
   signals.reset();  // I/O objects go before the io_context they belong to
+  password_checks.join();
   contexts.clear();
   manager.stop();
   spdlog::info("stopped");

@@ -1,5 +1,6 @@
-// Writes the example users (Dovecot passwd-file) and aliases(5) files of the embedded default config when
-// they are missing: one user, tern@localhost, and postmaster/root aliases pointing to it.
+// Writes the example users (Dovecot passwd-file) and aliases(5) files of the embedded default
+// config when they are missing: one user, tern@localhost, and postmaster/root aliases pointing to
+// it.
 #include "server/default_files.hpp"
 
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
-// First start with the embedded default config (`make run`): create the example users and aliases files
-// it names, so a newcomer has a mailbox to send to at once. Existing files are never touched.
+// First start with the embedded default config (`make run`): create the example users and aliases
+// files it names, so a newcomer has a mailbox to send to at once. Existing files are never touched.
 #pragma once
 
 #include "base/result.hpp"

@@ -16,17 +16,19 @@
 namespace tern::server {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
-// The spool is ternd's own: every entry becomes mail_owner's. Of mail_root only the top is handed over;
-// the Maildirs below it are created by ternd after the drop.
+// The spool is ternd's own: every entry becomes mail_owner's. Of mail_root only the top is handed
+// over; the Maildirs below it are created by ternd after the drop.
 Status hand_over(const config::Config& config, uid_t uid, gid_t gid) {
   namespace fs = std::filesystem;
   std::error_code error;
   auto give = [&](const fs::path& path) -> Status {
     if (::lchown(path.c_str(), uid, gid) != 0) {
-      return Error{fmt::format("cannot chown {} to {}: {}", path.string(), config.mail_owner,
-                               errno_text())};
+      return Error{
+          fmt::format("cannot chown {} to {}: {}", path.string(), config.mail_owner, errno_text())};
     }
     return ok_status();
   };

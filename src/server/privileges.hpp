@@ -1,5 +1,5 @@
-// Dropping root after the listeners are bound (Principle 3: "drops root after binding"): ternd gives the
-// spool and mail directories to mail_owner, then switches user and group for good.
+// Dropping root after the listeners are bound (Principle 3: "drops root after binding"): ternd
+// gives the spool and mail directories to mail_owner, then switches user and group for good.
 #pragma once
 
 #include "base/result.hpp"

@@ -17,8 +17,21 @@ namespace tern::server {
 namespace replies = smtp::replies;
 using smtp::Verb;
 
-ProtocolSettings ProtocolSettings::from(const config::Config& config) {
+ProtocolSettings ProtocolSettings::from(const config::Config& config, config::ListenerRole role,
+                                        bool tls_available) {
+  using config::ListenerRole;
+  bool for_users = role != ListenerRole::Smtp;
   ProtocolSettings settings;
+  settings.role = role;
+  settings.tls_available = tls_available && role != ListenerRole::Smtps;
+  settings.tls_required = role == ListenerRole::Submission ||
+                          config.smtpd_tls_security_level == config::TlsLevel::Encrypt;
+  settings.auth_enabled = for_users || config.smtpd_sasl_auth_enable;
+  settings.auth_requires_tls = config.smtpd_tls_auth_only;
+  settings.auth_required = for_users;
+  settings.auth_failure_limit = config.smtpd_auth_failure_limit;
+  settings.sender_restrictions =
+      for_users ? config.mua_sender_restrictions : config.smtpd_sender_restrictions;
   settings.hostname = config.myhostname;
   settings.banner = config.smtpd_banner;
   settings.local_domains = config.mydestination;
@@ -28,8 +41,11 @@ ProtocolSettings ProtocolSettings::from(const config::Config& config) {
   settings.helo_required = config.smtpd_helo_required;
   settings.vrfy_mode = config.vrfy_mode;
   settings.helo_restrictions = config.smtpd_helo_restrictions;
-  settings.relay_restrictions = config.smtpd_relay_restrictions;
-  settings.recipient_restrictions = config.smtpd_recipient_restrictions;
+  // Submission is Debian's master.cf "-o smtpd_relay_restrictions=$mua_relay_restrictions
+  // -o smtpd_recipient_restrictions=": users relay by logging in, whatever port 25 requires.
+  settings.relay_restrictions =
+      for_users ? config.mua_relay_restrictions : config.smtpd_relay_restrictions;
+  if (!for_users) settings.recipient_restrictions = config.smtpd_recipient_restrictions;
   settings.forbidden_commands = config.smtpd_forbidden_commands;
   return settings;
 }
@@ -63,18 +79,25 @@ Step Protocol::on_line(std::string_view line) {
   if (error_count_ >= settings_.hard_error_limit) {
     return Step{Action::Close, replies::too_many_errors(settings_.hostname)};
   }
+  if (sasl_) return continue_auth(line);
   smtp::Command command = smtp::parse_command(line, settings_.forbidden_commands);
   current_verb_ = command.verb;
   return dispatch(command);
 }
 
 Step Protocol::on_line_too_long() {
+  if (sasl_) {
+    sasl_.reset();
+    current_verb_ = Verb::Auth;
+    return reply(replies::auth_response_too_long());
+  }
   current_verb_ = Verb::Unknown;
   return reply(replies::line_too_long());
 }
 
 Step Protocol::dispatch(const smtp::Command& command) {
   const std::string& argument = command.argument;
+  if (auto refusal = check_tls_required(command.verb)) return reply(std::move(*refusal));
   switch (command.verb) {
     case Verb::Helo:
       return handle_helo(argument, false);
@@ -105,8 +128,9 @@ Step Protocol::dispatch(const smtp::Command& command) {
       return Step{Action::Close, replies::bye()};
     }
     case Verb::Starttls:
+      return handle_starttls(argument);
     case Verb::Auth:
-      return reply(replies::not_implemented(to_upper_ascii(command.verb_text)));
+      return handle_auth(argument);
     case Verb::Forbidden: {
       count(Verb::Forbidden, false);
       return Step{Action::Drop, {}};
@@ -121,8 +145,12 @@ std::vector<std::string> Protocol::ehlo_keywords() const {
   std::vector<std::string> keywords{"PIPELINING",
                                     fmt::format("SIZE {}", settings_.message_size_limit)};
   if (settings_.vrfy_mode == config::VrfyMode::Reveal) keywords.emplace_back("VRFY");
-  for (const char* keyword :
-       {"ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"}) {
+  keywords.emplace_back("ETRN");
+  if (settings_.tls_available && !tls_active()) keywords.emplace_back("STARTTLS");
+  if (settings_.auth_enabled && (tls_active() || !settings_.auth_requires_tls)) {
+    keywords.emplace_back("AUTH PLAIN LOGIN");
+  }
+  for (const char* keyword : {"ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"}) {
     keywords.emplace_back(keyword);
   }
   return keywords;
@@ -161,6 +189,8 @@ Step Protocol::handle_mail(std::string_view argument) {
   if (parameters->size && *parameters->size > settings_.message_size_limit) {
     return reply(replies::size_exceeded_at_mail());
   }
+  if (settings_.auth_required && login_.empty()) return reply(replies::auth_required());
+  if (auto refusal = check_sender(sender.value())) return reply(std::move(*refusal));
   transaction_ = Transaction{};
   transaction_.active = true;
   transaction_.sender = std::move(sender.value());
@@ -180,6 +210,7 @@ std::optional<smtp::Reply> Protocol::check_recipient(const smtp::Mailbox& mailbo
   std::string local = smtp::unquoted_local_part(mailbox.local_part);
   policy::RecipientFacts facts;
   facts.client_in_mynetworks = client_.in_mynetworks;
+  facts.sasl_authenticated = !login_.empty();
   facts.recipient_domain_is_local = directory_.is_local_domain(domain);
   facts.sender_routed = local.find_first_of("@%!") != std::string::npos;
   facts.recipient = mailbox.address();
@@ -329,6 +360,139 @@ Step Protocol::handle_etrn(std::string_view argument) {
   return step;
 }
 
+// smtpd_tls_security_level = encrypt and submission (RFC 3207 §4): only the commands that set up
+// the session, and STARTTLS itself, before TLS. DATA and BDAT need a MAIL that cannot have
+// succeeded; BDAT's own refusal also discards its octets.
+std::optional<smtp::Reply> Protocol::check_tls_required(Verb verb) const {
+  if (!settings_.tls_required || tls_active()) return std::nullopt;
+  switch (verb) {
+    case Verb::Mail:
+    case Verb::Rcpt:
+    case Verb::Vrfy:
+    case Verb::Expn:
+    case Verb::Etrn:
+    case Verb::Auth:
+      return replies::starttls_required();
+    default:
+      return std::nullopt;
+  }
+}
+
+// STARTTLS (RFC 3207). The session discards whatever the client pipelined after this command, so
+// nothing sent in plaintext can be taken as a command of the encrypted session (CVE-2011-0411).
+Step Protocol::handle_starttls(std::string_view argument) {
+  if (!settings_.tls_available && !tls_active()) {
+    return reply(replies::not_implemented("STARTTLS"));
+  }
+  if (!trim(argument).empty()) return reply(replies::syntax("STARTTLS"));
+  if (tls_active()) return reply(replies::bad_sequence("TLS already active"));
+  if (transaction_.active) return reply(replies::bad_sequence("MAIL transaction in progress"));
+  Step step = reply(replies::ready_to_start_tls());
+  step.action = Action::StartTls;
+  return step;
+}
+
+void Protocol::on_tls_started(std::string description) {
+  tls_description_ = std::move(description);
+  helo_name_.clear();
+  extended_ = false;
+  reset_transaction();
+}
+
+// AUTH (RFC 4954 §4). The password check is the session's (it is slow and runs off the event
+// loop); the protocol keeps the order of things and the failure count.
+Step Protocol::handle_auth(std::string_view argument) {
+  if (!settings_.auth_enabled) return reply(replies::bad_sequence("authentication not enabled"));
+  if (helo_name_.empty() || !extended_) return reply(replies::helo_required());
+  if (settings_.auth_requires_tls && !tls_active()) return reply(replies::starttls_required());
+  if (!login_.empty()) return reply(replies::already_authenticated());
+  if (transaction_.active) return reply(replies::bad_sequence("MAIL transaction in progress"));
+  std::vector<std::string> words = split_list(argument);
+  if (words.empty() || words.size() > 2) return reply(replies::syntax("AUTH mechanism"));
+  auto mechanism = auth::parse_mechanism(words[0]);
+  if (!mechanism) return reply(replies::unsupported_mechanism());
+  auth_method_ = to_upper_ascii(words[0]);
+  std::optional<std::string_view> initial;
+  if (words.size() == 2) initial = words[1];
+  sasl_.emplace(*mechanism, initial);
+  return sasl_step(sasl_->start());
+}
+
+Step Protocol::continue_auth(std::string_view line) {
+  current_verb_ = Verb::Auth;
+  return sasl_step(sasl_->respond(line));
+}
+
+Step Protocol::sasl_step(auth::SaslStep step) {
+  using Kind = auth::SaslStep::Kind;
+  if (step.kind == Kind::Challenge) {
+    // A 334 is half of one command: it is counted when the exchange ends.
+    return Step{Action::Reply, smtp::Reply{334, "", {step.challenge}}};
+  }
+  sasl_.reset();
+  if (step.kind == Kind::Failed) {
+    switch (step.failure) {
+      case auth::SaslStep::Failure::Cancelled:
+        return reply(replies::auth_cancelled());
+      case auth::SaslStep::Failure::BadBase64:
+        return reply(replies::auth_bad_base64());
+      default:
+        return on_auth_result(false);  // malformed credentials fail like a wrong password
+    }
+  }
+  const auth::Credentials& credentials = step.credentials;
+  // Acting for another user (authzid) is not offered: it must be empty or the login itself.
+  if (!credentials.authzid.empty() && !iequals(credentials.authzid, credentials.authcid)) {
+    return on_auth_result(false);
+  }
+  pending_login_ = to_lower_ascii(credentials.authcid);
+  Step verify{Action::Authenticate, {}};
+  verify.credentials = std::move(step.credentials);
+  return verify;
+}
+
+Step Protocol::on_auth_result(bool accepted) {
+  current_verb_ = Verb::Auth;
+  if (accepted) {
+    login_ = std::move(pending_login_);
+    return reply(replies::auth_successful());
+  }
+  pending_login_.clear();
+  if (++auth_failures_ >= settings_.auth_failure_limit) {
+    count(Verb::Auth, false);
+    return Step{Action::Close, replies::too_many_auth_failures(settings_.hostname)};
+  }
+  return reply(replies::auth_failed());
+}
+
+// smtpd_sender_restrictions / mua_sender_restrictions at MAIL FROM (Postfix's
+// reject_sender_login_mismatch family).
+std::optional<smtp::Reply> Protocol::check_sender(const smtp::Mailbox& sender) const {
+  if (settings_.sender_restrictions.empty() || sender.is_null) return std::nullopt;
+  std::string address = sender.address();
+  bool authenticated = !login_.empty();
+  for (const std::string& restriction : settings_.sender_restrictions) {
+    if (restriction == "permit") return std::nullopt;
+    if (restriction == "reject") return replies::sender_rejected(address);
+    if (restriction == "permit_mynetworks" && client_.in_mynetworks) return std::nullopt;
+    if (restriction == "permit_sasl_authenticated" && authenticated) return std::nullopt;
+    bool check_authenticated = restriction == "reject_sender_login_mismatch" ||
+                               restriction == "reject_authenticated_sender_login_mismatch";
+    bool check_unauthenticated = restriction == "reject_sender_login_mismatch" ||
+                                 restriction == "reject_unauthenticated_sender_login_mismatch";
+    if (!check_authenticated && !check_unauthenticated) continue;
+    std::vector<std::string> owners = directory_.sender_owners(address);
+    if (authenticated && check_authenticated &&
+        std::find(owners.begin(), owners.end(), login_) == owners.end()) {
+      return replies::sender_not_owned(address, login_);
+    }
+    if (!authenticated && check_unauthenticated && !owners.empty()) {
+      return replies::sender_not_logged_in(address);
+    }
+  }
+  return std::nullopt;
+}
+
 void Protocol::reset_transaction() {
   transaction_ = Transaction{};
 }
@@ -356,8 +520,10 @@ smtp::Reply Protocol::on_timeout() const {
 }
 
 std::string Protocol::protocol_name() const {
-  if (transaction_.parameters.smtputf8) return "UTF8SMTP";
-  return extended_ ? "ESMTP" : "SMTP";
+  std::string name = transaction_.parameters.smtputf8 ? "UTF8SMTP" : extended_ ? "ESMTP" : "SMTP";
+  if (tls_active()) name += 'S';
+  if (!login_.empty()) name += 'A';
+  return name;
 }
 
 queue::Envelope Protocol::envelope() const {

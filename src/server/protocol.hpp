@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/sasl_server.hpp"
 #include "config/config.hpp"
 #include "config/recipient_directory.hpp"
 #include "queue/envelope.hpp"
@@ -24,6 +25,14 @@ namespace tern::server {
 // The parts of Config the protocol reads, copied once per listener so a session never touches the
 // file.
 struct ProtocolSettings {
+  config::ListenerRole role = config::ListenerRole::Smtp;
+  bool tls_available = false;     // a TLS context exists: STARTTLS is offered (smtp, submission)
+  bool tls_required = false;      // smtpd_tls_security_level = encrypt, or submission
+  bool auth_enabled = false;      // AUTH offered (smtpd_sasl_auth_enable; always on submission)
+  bool auth_requires_tls = true;  // smtpd_tls_auth_only
+  bool auth_required = false;     // submission and smtps: MAIL only after AUTH
+  int auth_failure_limit = 5;
+  std::vector<std::string> sender_restrictions;
   std::string hostname;
   std::string banner;
   std::vector<std::string> local_domains;
@@ -37,7 +46,8 @@ struct ProtocolSettings {
   std::vector<std::string> recipient_restrictions;
   std::vector<std::string> forbidden_commands;
 
-  static ProtocolSettings from(const config::Config& config);
+  static ProtocolSettings from(const config::Config& config, config::ListenerRole role,
+                               bool tls_available);
 };
 
 struct ClientInfo {
@@ -55,6 +65,8 @@ enum class Action {
   ReceiveChunk,  // BDAT: read chunk_size octets into the message
   DiscardChunk,  // BDAT refused: read and discard chunk_size octets, then send the reply
   FlushQueue,    // ETRN: ask the queue manager for an immediate run, then send the reply
+  StartTls,      // send the reply, discard pipelined input, handshake, then call on_tls_started
+  Authenticate,  // verify `credentials`, then call on_auth_result
 };
 
 struct Step {
@@ -62,6 +74,7 @@ struct Step {
   smtp::Reply reply;  // unused for ReceiveData, ReceiveChunk and Drop
   std::uint64_t chunk_size = 0;
   bool last_chunk = false;
+  auth::Credentials credentials{};  // for Authenticate
 };
 
 // The transaction being built between MAIL and the end of data.
@@ -92,11 +105,23 @@ class Protocol {
   // A BDAT chunk that is not the last one.
   smtp::Reply on_chunk_received(std::uint64_t octets);
   smtp::Reply on_timeout() const;
+  // RFC 3207 §4.2: after the handshake the client starts over with EHLO; what it said before
+  // TLS is forgotten.
+  void on_tls_started(std::string description);
+  // The verdict on the credentials of an Authenticate step: 235, 535, or 421 past the limit.
+  Step on_auth_result(bool accepted);
 
+  bool tls_active() const { return !tls_description_.empty(); }
+  const std::string& tls_description() const { return tls_description_; }
+  const std::string& login() const { return login_; }
+  const std::string& auth_method() const { return auth_method_; }
+  bool in_auth_exchange() const { return sasl_.has_value(); }
   const Transaction& transaction() const { return transaction_; }
   const ClientInfo& client() const { return client_; }
+  const ProtocolSettings& settings() const { return settings_; }
   const std::string& helo_name() const { return helo_name_; }
-  std::string protocol_name() const;  // "SMTP", "ESMTP", "UTF8SMTP" for the Received header
+  // "SMTP", "ESMTP", "ESMTPS", "ESMTPSA", "UTF8SMTPSA", ... for the Received header (RFC 3848).
+  std::string protocol_name() const;
   // Postfix's disconnect summary: "ehlo=1 mail=1 rcpt=0/1 data=1 quit=1 commands=4/5".
   std::string command_summary() const;
   // The envelope of the current transaction, for the spool.
@@ -112,6 +137,12 @@ class Protocol {
   Step handle_rset(std::string_view argument);
   Step handle_vrfy(std::string_view argument, std::string_view verb);
   Step handle_etrn(std::string_view argument);
+  Step handle_starttls(std::string_view argument);
+  Step handle_auth(std::string_view argument);
+  Step continue_auth(std::string_view line);
+  Step sasl_step(auth::SaslStep step);
+  std::optional<smtp::Reply> check_tls_required(smtp::Verb verb) const;
+  std::optional<smtp::Reply> check_sender(const smtp::Mailbox& sender) const;
   std::optional<smtp::Reply> check_recipient(const smtp::Mailbox& mailbox);
   std::vector<std::string> ehlo_keywords() const;
   void reset_transaction();
@@ -123,6 +154,12 @@ class Protocol {
   const config::RecipientDirectory& directory_;
   std::string helo_name_;
   bool extended_ = false;
+  std::string tls_description_;
+  std::optional<auth::SaslExchange> sasl_;
+  std::string auth_method_;  // mechanism of the exchange in progress or that succeeded
+  std::string pending_login_;
+  std::string login_;  // set once AUTH succeeded
+  int auth_failures_ = 0;
   Transaction transaction_;
   int error_count_ = 0;
   smtp::Verb current_verb_ = smtp::Verb::Unknown;

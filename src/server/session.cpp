@@ -11,6 +11,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -19,8 +20,13 @@
 #include <ctime>
 #include <vector>
 
+#include "auth/password_hash.hpp"
 #include "base/strings.hpp"
+#include "mime/header_scanner.hpp"
+#include "mime/message_id.hpp"
 #include "mime/received.hpp"
+#include "net/smtp_stream.hpp"
+#include "net/tls_context.hpp"
 #include "server/commit.hpp"
 #include "smtp/data_decoder.hpp"
 #include "smtp/reply_catalog.hpp"
@@ -40,16 +46,34 @@ bool is_in_networks(const std::vector<Cidr>& networks, const std::string& addres
   return false;
 }
 
+// Runs on the password-check pool. An unknown login costs the same hashing as a known one, so the
+// time of a 535 does not tell whether the user exists.
+asio::awaitable<bool> check_password(std::shared_ptr<const config::RecipientDirectory> directory,
+                                     auth::Credentials credentials) {
+  const config::LocalUser* user = directory->find_login(credentials.authcid);
+  if (user == nullptr || user->password.empty()) {
+    auth::spend_verification_work(credentials.password);
+    co_return false;
+  }
+  if (auth::scheme_of(user->password) == auth::PasswordScheme::Plain) {
+    // A clear-text compare is instant: add the hashing time so it does not stand out.
+    auth::spend_verification_work(credentials.password);
+    spdlog::warn("user {} has a {{PLAIN}} password; store a hash with: tern user passwd {}",
+                 user->name, user->name);
+  }
+  co_return auth::verify_password(credentials.password, user->password);
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(asio::ip::tcp::socket socket, SessionServices& services, ClientInfo client,
-          std::shared_ptr<const config::RecipientDirectory> directory)
-      : socket_(std::move(socket)),
+  Session(asio::ip::tcp::socket socket, SessionServices& services, const ProtocolSettings& settings,
+          ClientInfo client, std::shared_ptr<const config::RecipientDirectory> directory)
+      : stream_(std::move(socket)),
         services_(services),
         config_(*services.config),
         directory_(std::move(directory)),
-        protocol_(services.settings, std::move(client), *directory_),
-        timer_(socket_.get_executor()),
+        protocol_(settings, std::move(client), *directory_),
+        timer_(stream_.get_executor()),
         input_(kReadSize + config_.line_length_limit) {}
 
   asio::awaitable<void> run();
@@ -67,9 +91,15 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> receive_data();
   asio::awaitable<bool> receive_chunk(std::uint64_t size, bool last);
   asio::awaitable<bool> skip_octets(std::uint64_t size);
+  asio::awaitable<bool> start_tls();
+  asio::awaitable<bool> authenticate(auth::Credentials credentials);
+  asio::awaitable<void> pause(std::chrono::milliseconds delay);
   bool begin_message();
   asio::awaitable<smtp::Reply> commit_message();
   void write_to_message(std::string_view bytes);
+  void write_content(std::string_view bytes);
+  void finish_content();
+  void insert_missing_fields(std::string_view consumed, const mime::HeaderEnd& end);
   void queue_reply(const smtp::Reply& reply) { smtp::append_reply(output_, reply); }
   const char* stage() const;
   void log_rejection(const smtp::Reply& reply, std::string_view line);
@@ -77,7 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t buffered() const { return end_ - start_; }
   std::string_view buffered_view() const { return {input_.data() + start_, buffered()}; }
 
-  asio::ip::tcp::socket socket_;
+  net::SmtpStream stream_;
   SessionServices& services_;
   const config::Config& config_;
   std::shared_ptr<const config::RecipientDirectory> directory_;
@@ -94,6 +124,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string output_;
 
   std::optional<queue::IncomingMessage> message_;
+  // Submission only: finds the end of the client's header to add Message-ID/Date if missing.
+  std::optional<mime::HeaderScanner> header_scanner_;
+  std::string undecided_header_;
   queue::Envelope envelope_;
   bool storage_failed_ = false;
   bool chunk_too_big_ = false;
@@ -108,8 +141,7 @@ asio::awaitable<void> Session::watchdog() {
     if (closed_) break;
     if (std::chrono::steady_clock::now() >= deadline_) {
       timed_out_ = true;
-      asio::error_code ignored;
-      socket_.cancel(ignored);
+      stream_.cancel();
       break;
     }
   }
@@ -124,8 +156,8 @@ asio::awaitable<bool> Session::read_more() {
   if (end_ == input_.size())
     co_return false;  // cannot happen: lines are bounded below the buffer size
   touch();
-  auto [error, count] = co_await socket_.async_read_some(
-      asio::buffer(input_.data() + end_, input_.size() - end_), use_tuple);
+  auto [error, count] =
+      co_await stream_.read_some(asio::buffer(input_.data() + end_, input_.size() - end_));
   if (error || count == 0) co_return false;
   end_ += count;
   co_return true;
@@ -134,7 +166,7 @@ asio::awaitable<bool> Session::read_more() {
 asio::awaitable<bool> Session::flush() {
   if (output_.empty()) co_return true;
   touch();
-  auto [error, count] = co_await asio::async_write(socket_, asio::buffer(output_), use_tuple);
+  asio::error_code error = co_await stream_.write_all(asio::buffer(output_));
   output_.clear();
   co_return !error;
 }
@@ -177,7 +209,16 @@ void Session::log_rejection(const smtp::Reply& reply, std::string_view line) {
 asio::awaitable<void> Session::run() {
   auto self = shared_from_this();
   touch();
-  asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+  asio::co_spawn(stream_.get_executor(), watchdog(), asio::detached);
+  bool implicit_tls = protocol_.settings().role == config::ListenerRole::Smtps;
+  if (implicit_tls && !co_await start_tls()) {
+    closed_ = true;
+    timer_.cancel();
+    stream_.close();
+    spdlog::info("disconnect from {} {}", protocol_.client().log_name(),
+                 protocol_.command_summary());
+    co_return;
+  }
   queue_reply(protocol_.greeting());
   bool open = true;
   while (open) {
@@ -212,9 +253,7 @@ asio::awaitable<void> Session::run() {
   closed_ = true;
   timer_.cancel();
   message_.reset();
-  asio::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.close();
   spdlog::info("disconnect from {} {}", protocol_.client().log_name(), protocol_.command_summary());
 }
 
@@ -239,6 +278,18 @@ asio::awaitable<bool> Session::execute(Step step) {
     queue_reply(step.reply);
     co_return true;
   }
+  if (action == Action::StartTls) {
+    queue_reply(step.reply);
+    if (!co_await flush()) co_return false;
+    if (buffered() > 0) {
+      // RFC 3207 §4: nothing sent before the handshake may count as a command after it.
+      spdlog::warn("{}: discarding {} bytes pipelined after STARTTLS",
+                   protocol_.client().log_name(), buffered());
+      start_ = end_ = 0;
+    }
+    co_return co_await start_tls();
+  }
+  if (action == Action::Authenticate) co_return co_await authenticate(std::move(step.credentials));
   if (action == Action::ReceiveData) co_return co_await receive_data();
   if (action == Action::ReceiveChunk) {
     co_return co_await receive_chunk(step.chunk_size, step.last_chunk);
@@ -249,6 +300,54 @@ asio::awaitable<bool> Session::execute(Step step) {
     co_return true;
   }
   co_return false;  // Drop
+}
+
+asio::awaitable<bool> Session::start_tls() {
+  if (services_.tls == nullptr) co_return false;
+  touch();
+  asio::error_code error = co_await stream_.start_tls(*services_.tls);
+  if (error) {
+    spdlog::info("SSL_accept error from {}: {}", protocol_.client().log_name(),
+                 timed_out_ ? "timeout" : error.message());
+    co_return false;
+  }
+  std::string description = net::describe_tls_session(stream_.tls_session());
+  if (config_.smtpd_tls_loglevel >= 1) {
+    spdlog::info("Anonymous TLS connection established from {}: {}", protocol_.client().log_name(),
+                 description);
+  }
+  protocol_.on_tls_started(std::move(description));
+  co_return true;
+}
+
+asio::awaitable<void> Session::pause(std::chrono::milliseconds delay) {
+  if (delay.count() <= 0) co_return;
+  asio::steady_timer timer(stream_.get_executor());
+  timer.expires_after(delay);
+  co_await timer.async_wait(use_tuple);
+  touch();
+}
+
+// Brute-force defence: the throttle delays every attempt from an address or for a login that has
+// failed recently, and each failure is logged the way fail2ban's postfix-sasl filter reads it.
+asio::awaitable<bool> Session::authenticate(auth::Credentials credentials) {
+  const std::string& address = protocol_.client().address;
+  std::string login = to_lower_ascii(credentials.authcid);
+  policy::AuthThrottle& throttle = *services_.auth_throttle;
+  co_await pause(throttle.delay_for(address, login, std::chrono::steady_clock::now()));
+  bool accepted = co_await asio::co_spawn(*services_.password_checks,
+                                          check_password(directory_, std::move(credentials)),
+                                          asio::use_awaitable);
+  touch();
+  auto now = std::chrono::steady_clock::now();
+  if (accepted) {
+    throttle.record_success(address, login, now);
+  } else {
+    throttle.record_failure(address, login, now);
+    spdlog::warn("{}: SASL {} authentication failed: authentication failure",
+                 protocol_.client().log_name(), protocol_.auth_method());
+  }
+  co_return co_await execute(protocol_.on_auth_result(accepted));
 }
 
 // Opens the spool file and writes the Received header first (RFC 5321 §4.4: prepended on arrival).
@@ -262,16 +361,68 @@ bool Session::begin_message() {
   }
   message_.emplace(std::move(message.value()));
   storage_failed_ = false;
-  spdlog::info("{}: client={}", message_->queue_id(), protocol_.client().log_name());
+  if (protocol_.login().empty()) {
+    spdlog::info("{}: client={}", message_->queue_id(), protocol_.client().log_name());
+  } else {
+    spdlog::info("{}: client={}, sasl_method={}, sasl_username={}", message_->queue_id(),
+                 protocol_.client().log_name(), protocol_.auth_method(), protocol_.login());
+  }
   mime::ReceivedFacts facts{envelope_.helo,
                             envelope_.client_name,
                             envelope_.client_address,
                             envelope_.protocol,
+                            protocol_.tls_description(),
                             envelope_.queue_id,
                             envelope_.recipients.size() == 1 ? envelope_.recipients[0].address : "",
                             static_cast<std::time_t>(envelope_.arrival_time)};
   write_to_message(mime::received_header(facts, config_.myhostname));
+  header_scanner_.reset();
+  undecided_header_.clear();
+  if (protocol_.settings().auth_required) {
+    header_scanner_.emplace(std::vector<std::string>{"Message-ID", "Date"});
+  }
   return true;
+}
+
+// The client's message bytes. While a submission message's header is being read, the bytes go
+// through the scanner, which holds back at most the start of one undecided line.
+void Session::write_content(std::string_view bytes) {
+  if (!header_scanner_ || header_scanner_->header_ended()) {
+    write_to_message(bytes);
+    return;
+  }
+  undecided_header_.append(bytes);
+  auto step = header_scanner_->feed(undecided_header_);
+  std::string_view consumed(undecided_header_.data(), step.consumed);
+  if (step.header_end) {
+    insert_missing_fields(consumed, *step.header_end);
+  } else {
+    write_to_message(consumed);
+  }
+  undecided_header_.erase(0, step.consumed);
+}
+
+void Session::finish_content() {
+  if (!header_scanner_ || header_scanner_->header_ended()) return;
+  auto step = header_scanner_->finish(undecided_header_);
+  std::string_view consumed(undecided_header_.data(), step.consumed);
+  if (step.header_end) {
+    insert_missing_fields(consumed, *step.header_end);
+  } else {
+    write_to_message(consumed);
+  }
+  undecided_header_.clear();
+}
+
+// What Postfix's cleanup does for submitted mail: a Message-ID and a Date when the client sent
+// none.
+void Session::insert_missing_fields(std::string_view consumed, const mime::HeaderEnd& end) {
+  write_to_message(consumed.substr(0, end.offset));
+  std::string fields = mime::missing_header_fields(
+      !header_scanner_->has_field("Message-ID"), !header_scanner_->has_field("Date"),
+      envelope_.queue_id, config_.myhostname, static_cast<std::time_t>(envelope_.arrival_time));
+  if (!fields.empty()) write_to_message(mime::header_insertion(end, fields));
+  write_to_message(consumed.substr(end.offset));
 }
 
 void Session::write_to_message(std::string_view bytes) {
@@ -284,6 +435,7 @@ void Session::write_to_message(std::string_view bytes) {
 }
 
 asio::awaitable<smtp::Reply> Session::commit_message() {
+  finish_content();
   if (storage_failed_) {
     message_.reset();
     co_return protocol_.on_message_failed(smtp::replies::insufficient_storage());
@@ -318,7 +470,7 @@ asio::awaitable<bool> Session::receive_data() {
   while (true) {
     decoded.clear();
     start_ += decoder.feed(buffered_view(), decoded);
-    if (!decoder.too_big()) write_to_message(decoded);
+    if (!decoder.too_big()) write_content(decoded);
     if (decoder.finished()) break;
     start_ = end_ = 0;
     if (!co_await read_more()) {
@@ -363,7 +515,7 @@ asio::awaitable<bool> Session::receive_chunk(std::uint64_t size, bool last) {
     if (protocol_.transaction().chunked_size > config_.message_size_limit) {
       chunk_too_big_ = true;
     } else {
-      write_to_message(std::string_view(input_.data() + start_, take));
+      write_content(std::string_view(input_.data() + start_, take));
     }
     start_ += take;
     remaining -= take;
@@ -396,7 +548,8 @@ asio::awaitable<bool> Session::skip_octets(std::uint64_t size) {
 
 }  // namespace
 
-asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionServices& services) {
+asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionServices& services,
+                                  const ProtocolSettings& settings) {
   asio::error_code error;
   auto remote = socket.remote_endpoint(error);
   if (error) co_return;
@@ -424,8 +577,8 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionServices&
   }
   std::string address_text = client.address;
   try {
-    auto session = std::make_shared<Session>(std::move(socket), services, std::move(client),
-                                             services.directory());
+    auto session = std::make_shared<Session>(std::move(socket), services, settings,
+                                             std::move(client), services.directory());
     co_await session->run();
   } catch (const std::exception& failure) {
     spdlog::error("session with {} failed: {}", address_text, failure.what());

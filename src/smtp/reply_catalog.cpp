@@ -163,4 +163,52 @@ Reply mixed_bdat() {
   return bad_sequence("BDAT after DATA");
 }
 
+Reply ready_to_start_tls() {
+  return make_reply(220, "2.0.0", "Ready to start TLS");
+}
+Reply starttls_required() {
+  return make_reply(530, "5.7.0", "Must issue a STARTTLS command first");
+}
+Reply auth_required() {
+  return make_reply(530, "5.7.0", "Authentication required");
+}
+Reply auth_successful() {
+  return make_reply(235, "2.7.0", "Authentication successful");
+}
+Reply auth_failed() {
+  return make_reply(535, "5.7.8", "Error: authentication failed");
+}
+Reply auth_cancelled() {
+  return make_reply(501, "5.7.0", "Authentication aborted");
+}
+Reply auth_bad_base64() {
+  return make_reply(501, "5.5.2", "Cannot decode response");
+}
+Reply auth_response_too_long() {
+  return make_reply(500, "5.5.6", "Authentication Exchange line is too long");
+}
+Reply already_authenticated() {
+  return make_reply(503, "5.5.1", "Error: already authenticated");
+}
+Reply unsupported_mechanism() {
+  return make_reply(504, "5.5.4", "Unrecognized authentication type");
+}
+Reply too_many_auth_failures(std::string_view hostname) {
+  return make_reply(421, "4.7.0",
+                    fmt::format("{} Error: too many authentication failures", hostname));
+}
+Reply sender_rejected(std::string_view address) {
+  return make_reply(554, "5.7.1",
+                    fmt::format("<{}>: Sender address rejected: Access denied", address));
+}
+Reply sender_not_owned(std::string_view address, std::string_view login) {
+  return make_reply(
+      553, "5.7.1",
+      fmt::format("<{}>: Sender address rejected: not owned by user {}", address, login));
+}
+Reply sender_not_logged_in(std::string_view address) {
+  return make_reply(553, "5.7.1",
+                    fmt::format("<{}>: Sender address rejected: not logged in", address));
+}
+
 }  // namespace tern::smtp::replies

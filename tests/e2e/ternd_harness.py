@@ -45,6 +45,7 @@ mynetworks = 127.0.0.1/32
 smtpd_listen = 127.0.0.1:{self.port}
 smtpd_threads = 2
 queue_directory = {self.spool}
+data_directory = {self.directory}/data
 mail_root = {self.mail_root}
 local_recipient_maps = passwd-file:{self.directory}/users
 alias_maps = texthash:{self.directory}/aliases

@@ -10,7 +10,7 @@ import unittest
 
 from ternd_harness import Conversation, TernServer, body_of
 
-EHLO_KEYWORDS = ["PIPELINING", "SIZE 10240000", "ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+EHLO_KEYWORDS = ["PIPELINING", "SIZE 10240000", "ETRN", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
                  "SMTPUTF8", "CHUNKING"]
 
 

@@ -82,6 +82,18 @@ TEST_F(ReceivedTest, NoForClauseWithSeveralRecipients) {
   expect_well_folded(header);
 }
 
+TEST_F(ReceivedTest, TlsSessionIsRecordedAsPostfixDoes) {
+  facts_.protocol = "ESMTPSA";
+  facts_.tls = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)";
+  std::string header = received_header(facts_, "mx.example.org");
+  EXPECT_EQ(header,
+            "Received: from client.example.net (mail.example.net [192.0.2.7])\r\n"
+            "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n"
+            "\tby mx.example.org (tern) with ESMTPSA id 0123456789ABCDEF012\r\n"
+            "\tfor <bob@example.org>; Tue, 14 Nov 2023 22:13:20 +0000 (UTC)\r\n");
+  expect_well_folded(header);
+}
+
 TEST_F(ReceivedTest, MissingHeloUsesTheClientName) {
   facts_.helo = "";
   facts_.client_name = "unknown";

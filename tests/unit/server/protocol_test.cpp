@@ -39,9 +39,11 @@ config::RecipientDirectory test_directory(const config::Config& config) {
 }
 
 struct Harness {
-  explicit Harness(config::Config config_in = test_config(), bool in_mynetworks = false)
+  explicit Harness(config::Config config_in = test_config(), bool in_mynetworks = false,
+                   config::ListenerRole role = config::ListenerRole::Smtp,
+                   bool tls_available = false)
       : config(std::move(config_in)),
-        settings(ProtocolSettings::from(config)),
+        settings(ProtocolSettings::from(config, role, tls_available)),
         directory(test_directory(config)),
         protocol(settings, ClientInfo{"192.0.2.1", "unknown", in_mynetworks}, directory) {}
 
@@ -84,7 +86,15 @@ struct Harness {
         out += "S: (chunk " + std::to_string(step.chunk_size) + ")\n";
         continue;
       }
+      if (step.action == Action::Authenticate) {
+        // The session verifies the password; here "secret" is right for every user.
+        out += "S: (verify " + step.credentials.authcid + ")\n";
+        step = protocol.on_auth_result(step.credentials.password == "secret");
+      }
       emit(step.reply);
+      if (step.action == Action::StartTls) {
+        protocol.on_tls_started("TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)");
+      }
       if (step.action == Action::Close) break;
     }
     return out;
@@ -358,6 +368,210 @@ C: RCPT TO:<alice@example.test>
 C: QUIT
 )");
   EXPECT_EQ(harness.protocol.command_summary(), "ehlo=1 mail=1 rcpt=1/2 quit=1 commands=4/5");
+}
+
+// --- STARTTLS and AUTH (RFC 3207, RFC 4954) ---------------------------------------------------
+
+config::Config submission_config() {
+  config::Config config = test_config();
+  config.mua_relay_restrictions = {"permit_sasl_authenticated", "reject"};
+  config.mua_sender_restrictions = {"reject_sender_login_mismatch"};
+  config.smtpd_auth_failure_limit = 3;
+  return config;
+}
+
+// base64 of "\0alice@example.test\0secret" and of a wrong password.
+constexpr const char* kAlicePlain = "AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=";
+constexpr const char* kAliceWrong = "AGFsaWNlQGV4YW1wbGUudGVzdAB3cm9uZw==";
+
+TEST(ProtocolTest, StartTlsResetsTheSessionAndIsOfferedOnlyOnce) {
+  Harness harness(test_config(), false, config::ListenerRole::Smtp, /*tls_available=*/true);
+  harness.check(R"(
+C: EHLO client.test
+S: 250-mail.example.test
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-ETRN
+S: 250-STARTTLS
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: STARTTLS now
+S: 501 5.5.4 Syntax: STARTTLS
+C: MAIL FROM:<a@remote.test>
+S: 250 2.1.0 Ok
+C: STARTTLS
+S: 503 5.5.1 Error: MAIL transaction in progress
+C: RSET
+S: 250 2.0.0 Ok
+C: STARTTLS
+S: 220 2.0.0 Ready to start TLS
+C: MAIL FROM:<a@remote.test>
+S: 250 2.1.0 Ok
+C: STARTTLS
+S: 503 5.5.1 Error: TLS already active
+)");
+  EXPECT_TRUE(harness.protocol.tls_active());
+  EXPECT_EQ(harness.protocol.protocol_name(), "SMTPS");  // no EHLO yet after TLS
+}
+
+TEST(ProtocolTest, StartTlsWithoutTlsIsNotImplemented) {
+  Harness harness;
+  harness.check(R"(
+C: EHLO client.test
+S: 250-mail.example.test
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-ETRN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: STARTTLS
+S: 502 5.5.1 Error: STARTTLS command not implemented
+C: AUTH PLAIN
+S: 503 5.5.1 Error: authentication not enabled
+)");
+}
+
+TEST(ProtocolTest, SubmissionRequiresTlsThenAuthThenOwnAddresses) {
+  Harness harness(submission_config(), false, config::ListenerRole::Submission, true);
+  harness.check(std::string(R"(
+C: EHLO client.test
+S: 250-mail.example.test
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-ETRN
+S: 250-STARTTLS
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: MAIL FROM:<alice@example.test>
+S: 530 5.7.0 Must issue a STARTTLS command first
+C: AUTH PLAIN )") +
+                kAlicePlain + R"(
+S: 530 5.7.0 Must issue a STARTTLS command first
+C: STARTTLS
+S: 220 2.0.0 Ready to start TLS
+C: AUTH PLAIN
+S: 503 5.5.1 Error: send HELO/EHLO first
+C: EHLO client.test
+S: 250-mail.example.test
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-ETRN
+S: 250-AUTH PLAIN LOGIN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: MAIL FROM:<alice@example.test>
+S: 530 5.7.0 Authentication required
+C: AUTH CRAM-MD5
+S: 504 5.5.4 Unrecognized authentication type
+C: AUTH PLAIN )" +
+                kAlicePlain + R"(
+S: (verify alice@example.test)
+S: 235 2.7.0 Authentication successful
+C: AUTH PLAIN )" +
+                kAlicePlain + R"(
+S: 503 5.5.1 Error: already authenticated
+C: MAIL FROM:<bob@example.test>
+S: 553 5.7.1 <bob@example.test>: Sender address rejected: not owned by user alice@example.test
+C: MAIL FROM:<alice+lists@example.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<anyone@remote.example>
+S: 250 2.1.5 Ok
+C: RSET
+S: 250 2.0.0 Ok
+C: MAIL FROM:<postmaster@example.test>
+S: 250 2.1.0 Ok
+C: RSET
+S: 250 2.0.0 Ok
+C: MAIL FROM:<>
+S: 250 2.1.0 Ok
+C: RCPT TO:<someone@remote.example>
+S: 250 2.1.5 Ok
+C: DATA
+S: 354 End data with <CR><LF>.<CR><LF>
+C: .
+S: 250 2.0.0 Ok: queued as 4A1B2C3D4E
+)");
+  ASSERT_EQ(harness.envelopes.size(), 1u);
+  EXPECT_EQ(harness.envelopes[0].protocol, "ESMTPSA");
+  EXPECT_EQ(harness.protocol.login(), "alice@example.test");
+}
+
+TEST(ProtocolTest, AuthLoginCancelBadBase64AndFailureLimit) {
+  Harness harness(submission_config(), false, config::ListenerRole::Smtps, true);
+  harness.protocol.on_tls_started("TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)");
+  harness.check(std::string(R"(
+C: EHLO client.test
+S: 250-mail.example.test
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-ETRN
+S: 250-AUTH PLAIN LOGIN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: AUTH LOGIN
+S: 334 VXNlcm5hbWU6
+C: *
+S: 501 5.7.0 Authentication aborted
+C: AUTH PLAIN
+S: 334 
+C: not base64!
+S: 501 5.5.2 Cannot decode response
+C: AUTH
+S: 501 5.5.4 Syntax: AUTH mechanism
+C: AUTH LOGIN
+S: 334 VXNlcm5hbWU6
+C: Ym9iQGV4YW1wbGUudGVzdA==
+S: 334 UGFzc3dvcmQ6
+C: d3Jvbmc=
+S: (verify bob@example.test)
+S: 535 5.7.8 Error: authentication failed
+C: AUTH PLAIN )") +
+                kAliceWrong + R"(
+S: (verify alice@example.test)
+S: 535 5.7.8 Error: authentication failed
+C: AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdA==
+S: 421 4.7.0 mail.example.test Error: too many authentication failures
+)");
+}
+
+TEST(ProtocolTest, AuthzidMustBeTheLoginItself) {
+  Harness harness(submission_config(), false, config::ListenerRole::Smtps, true);
+  harness.protocol.on_tls_started("TLSv1.3");
+  // "bob@example.test\0alice@example.test\0secret": alice asking to act as bob.
+  harness.protocol.on_line("EHLO client.test");
+  Step step = harness.protocol.on_line(
+      "AUTH PLAIN Ym9iQGV4YW1wbGUudGVzdABhbGljZUBleGFtcGxlLnRlc3QAc2VjcmV0");
+  EXPECT_EQ(step.action, Action::Reply);
+  EXPECT_EQ(step.reply.code, 535);
+}
+
+TEST(ProtocolTest, EncryptLevelRefusesMailUntilTls) {
+  config::Config config = test_config();
+  config.smtpd_tls_security_level = config::TlsLevel::Encrypt;
+  Harness harness(config, false, config::ListenerRole::Smtp, true);
+  harness.protocol.on_line("EHLO client.test");
+  for (const char* line : {"MAIL FROM:<a@remote.test>", "RCPT TO:<alice@example.test>",
+                           "VRFY alice", "EXPN sales", "ETRN example.test"}) {
+    EXPECT_EQ(harness.protocol.on_line(line).reply.code, 530) << line;
+  }
+  EXPECT_EQ(harness.protocol.on_line("NOOP").reply.code, 250);
+  EXPECT_EQ(harness.protocol.on_line("BDAT 10 LAST").action, Action::DiscardChunk);
+  EXPECT_EQ(harness.protocol.on_line("STARTTLS").action, Action::StartTls);
 }
 
 }  // namespace

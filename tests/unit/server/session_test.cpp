@@ -53,7 +53,7 @@ class SessionTest : public testing::Test {
         config_, std::vector<config::LocalUser>{{"alice@example.test", "", ""}},
         config::AliasTable{});
     services_.config = &config_;
-    services_.settings = ProtocolSettings::from(config_);
+    settings_ = ProtocolSettings::from(config_, config::ListenerRole::Smtp, false);
     services_.directory = [this] { return directory_; };
     services_.spool = spool_.get();
     services_.message_queued = [this](const std::string& id) { queued_.push_back(id); };
@@ -65,7 +65,7 @@ class SessionTest : public testing::Test {
         context_,
         [this]() -> asio::awaitable<void> {
           auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
-          co_await run_session(std::move(socket), services_);
+          co_await run_session(std::move(socket), services_, settings_);
         },
         asio::detached);
     server_ = std::thread([this] { context_.run(); });
@@ -110,6 +110,7 @@ class SessionTest : public testing::Test {
   std::shared_ptr<const config::RecipientDirectory> directory_;
   policy::ConnectionLimits limits_{50, 100};
   SessionServices services_;
+  ProtocolSettings settings_;
   std::vector<std::string> queued_;
   asio::io_context context_;
   asio::ip::tcp::acceptor acceptor_{context_};
