@@ -185,6 +185,7 @@ myhostname = bench.test
 mydestination = bench.test
 mynetworks = 127.0.0.0/8
 queue_directory = $dir/spool
+data_directory = $dir/data
 mail_root = $dir/mail
 local_recipient_maps = passwd-file:$dir/users
 alias_maps =
