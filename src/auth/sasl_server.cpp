@@ -39,11 +39,12 @@ SaslStep SaslExchange::start() {
     stage_ = Stage::Plain;
     // RFC 4616: without an initial response the server sends an empty challenge.
     if (!initial_response_) return challenge("");
-    return respond(*initial_response_);
+  } else {
+    stage_ = Stage::LoginUser;
+    if (!initial_response_) return challenge(base64_encode("Username:"));
   }
-  stage_ = Stage::LoginUser;
-  if (!initial_response_) return challenge(base64_encode("Username:"));
-  return respond(*initial_response_);
+  // RFC 4954 §4: "=" stands for an empty initial response (an empty argument could not be seen).
+  return respond(*initial_response_ == "=" ? std::string_view() : *initial_response_);
 }
 
 SaslStep SaslExchange::respond(std::string_view line) {
@@ -51,8 +52,8 @@ SaslStep SaslExchange::respond(std::string_view line) {
     stage_ = Stage::Over;
     return failed(SaslStep::Failure::Cancelled);
   }
-  // "=" stands for an empty initial response; as a later line it is not valid base64 anyway.
-  std::optional<std::string> decoded = line == "=" ? std::string() : base64_decode(line);
+  // A later empty response is an empty line; "=" there is not base64 (RFC 4954 §4).
+  std::optional<std::string> decoded = base64_decode(line);
   if (!decoded) {
     stage_ = Stage::Over;
     return failed(SaslStep::Failure::BadBase64);
