@@ -1,60 +1,139 @@
-// Failure counting with expiry and a bound on tracked keys: when a table is full, the entry with
-// the oldest failure goes first (an attacker rotating names cannot grow memory without limit).
+// Failure counting with per-failure expiry and a bound on tracked keys. Only as many failure times
+// are kept per key as it takes to reach the maximum delay ("saturation"): more would not change
+// any answer, so memory per key stays small however hard one address or login is hammered.
 #include "policy/auth_throttle.hpp"
 
 #include <algorithm>
 
-namespace tern::policy {
+#include "base/strings.hpp"
 
-int AuthThrottle::recent(Table& table, std::string_view key, Clock::time_point now) {
-  auto it = table.find(key);
-  if (it == table.end()) return 0;
-  if (now - it->second.last > settings_.window) {
-    table.erase(it);
+namespace tern::policy {
+namespace {
+
+// Keys come from the network: an address is short, a login is bounded by the SASL layer, and this
+// bound keeps a misbehaving caller from storing megabytes per key.
+constexpr std::size_t kMaxKeyLength = 512;
+
+// Failures after which the delay reaches max_delay (base_delay doubled per further failure).
+std::size_t saturation_of(const AuthThrottle::Settings& settings) {
+  constexpr std::size_t kLimit = 64;
+  std::size_t failures = 1;
+  auto delay = settings.base_delay;
+  while (delay < settings.max_delay && failures < kLimit) {
+    delay = delay.count() > 0 ? delay * 2 : settings.max_delay;
+    ++failures;
+  }
+  return failures;
+}
+
+std::string address_key(std::string_view address) {
+  return std::string(address.substr(0, kMaxKeyLength));
+}
+
+// Logins differ only in case are one login (the users file is matched that way), so an attacker
+// cannot reset the count by changing case.
+std::string login_key(std::string_view login) {
+  return to_lower_ascii(login.substr(0, kMaxKeyLength));
+}
+
+}  // namespace
+
+AuthThrottle::FailureTable::FailureTable(const Settings& settings, std::size_t saturation)
+    : settings_(settings), saturation_(saturation) {}
+
+bool AuthThrottle::FailureTable::expired(Clock::time_point failure, Clock::time_point now) const {
+  return now - failure > settings_.window;
+}
+
+void AuthThrottle::FailureTable::erase(Entries::iterator it) {
+  by_latest_failure_.erase(it->second.position);
+  entries_.erase(it);
+}
+
+// Drops whole entries whose latest failure has expired, oldest first, so that forgotten keys do
+// not linger until eviction. Stops at the first live entry: the order is by latest failure.
+void AuthThrottle::FailureTable::expire_oldest(Clock::time_point now) {
+  while (!by_latest_failure_.empty()) {
+    auto it = entries_.find(*by_latest_failure_.front());
+    if (!expired(it->second.failures.back(), now)) break;
+    erase(it);
+  }
+}
+
+std::size_t AuthThrottle::FailureTable::count(const std::string& key, Clock::time_point now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return 0;
+  std::vector<Clock::time_point>& failures = it->second.failures;
+  std::erase_if(failures, [&](Clock::time_point failure) { return expired(failure, now); });
+  if (failures.empty()) {
+    erase(it);
     return 0;
   }
-  return it->second.count;
+  return failures.size();
 }
 
-void AuthThrottle::add(Table& table, std::string_view key, Clock::time_point now) {
-  auto it = table.find(key);
-  if (it != table.end() && now - it->second.last > settings_.window) it->second.count = 0;
-  if (it == table.end()) {
-    if (table.size() >= settings_.max_tracked) {
-      auto oldest = std::min_element(table.begin(), table.end(), [](const auto& a, const auto& b) {
-        return a.second.last < b.second.last;
-      });
-      table.erase(oldest);
-    }
-    it = table.emplace(std::string(key), Failures{}).first;
+void AuthThrottle::FailureTable::add(const std::string& key, Clock::time_point now) {
+  if (key.empty()) return;
+  expire_oldest(now);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    if (settings_.max_tracked == 0) return;
+    if (entries_.size() >= settings_.max_tracked) erase(entries_.find(*by_latest_failure_.front()));
+    it = entries_.emplace(key, Entry{}).first;
+    it->second.position = by_latest_failure_.insert(by_latest_failure_.end(), &it->first);
+  } else {
+    by_latest_failure_.splice(by_latest_failure_.end(), by_latest_failure_, it->second.position);
   }
-  ++it->second.count;
-  it->second.last = now;
+  std::vector<Clock::time_point>& failures = it->second.failures;
+  // Threads may record slightly out of order; keep the times sorted.
+  failures.insert(std::upper_bound(failures.begin(), failures.end(), now), now);
+  if (failures.size() > saturation_) failures.erase(failures.begin());
 }
+
+void AuthThrottle::FailureTable::clear(const std::string& key) {
+  if (auto it = entries_.find(key); it != entries_.end()) erase(it);
+}
+
+AuthThrottle::AuthThrottle(Settings settings)
+    : settings_(settings),
+      by_address_(settings_, saturation_of(settings_)),
+      by_login_(settings_, saturation_of(settings_)) {}
 
 std::chrono::milliseconds AuthThrottle::delay_for(std::string_view address, std::string_view login,
                                                   Clock::time_point now) {
+  std::string address_id = address_key(address);
+  std::string login_id = login_key(login);
   std::lock_guard lock(mutex_);
-  int failures = std::max(recent(by_address_, address, now), recent(by_login_, login, now));
+  std::size_t failures =
+      std::max(by_address_.count(address_id, now), by_login_.count(login_id, now));
   if (failures == 0) return std::chrono::milliseconds(0);
-  // 1 s after the first failure, doubling, capped.
+  // base_delay after the first failure, doubling, capped.
   auto delay = settings_.base_delay;
-  for (int i = 1; i < failures && delay < settings_.max_delay; ++i) delay *= 2;
+  for (std::size_t i = 1; i < failures && delay < settings_.max_delay; ++i) delay *= 2;
   return std::min(delay, settings_.max_delay);
 }
 
 void AuthThrottle::record_failure(std::string_view address, std::string_view login,
                                   Clock::time_point now) {
+  std::string address_id = address_key(address);
+  std::string login_id = login_key(login);
   std::lock_guard lock(mutex_);
-  add(by_address_, address, now);
-  add(by_login_, login, now);
+  by_address_.add(address_id, now);
+  by_login_.add(login_id, now);
 }
 
 void AuthThrottle::record_success(std::string_view address, std::string_view login,
                                   Clock::time_point) {
+  std::string address_id = address_key(address);
+  std::string login_id = login_key(login);
   std::lock_guard lock(mutex_);
-  if (auto it = by_address_.find(address); it != by_address_.end()) by_address_.erase(it);
-  if (auto it = by_login_.find(login); it != by_login_.end()) by_login_.erase(it);
+  by_address_.clear(address_id);
+  by_login_.clear(login_id);
+}
+
+std::size_t AuthThrottle::tracked_keys() const {
+  std::lock_guard lock(mutex_);
+  return by_address_.size() + by_login_.size();
 }
 
 }  // namespace tern::policy
