@@ -437,17 +437,18 @@ Step Protocol::sasl_step(auth::SaslStep step) {
       case auth::SaslStep::Failure::BadBase64:
         return reply(replies::auth_bad_base64());
       default:
-        return on_auth_result(false);  // malformed credentials fail like a wrong password
+        break;
     }
   }
-  const auth::Credentials& credentials = step.credentials;
-  // Acting for another user (authzid) is not offered: it must be empty or the login itself.
-  if (!credentials.authzid.empty() && !iequals(credentials.authzid, credentials.authcid)) {
-    return on_auth_result(false);
-  }
-  pending_login_ = to_lower_ascii(credentials.authcid);
   Step verify{Action::Authenticate, {}};
-  verify.credentials = std::move(step.credentials);
+  // Acting for another user (authzid) is not offered: it must be empty or the login itself.
+  const auth::Credentials& credentials = step.credentials;
+  bool acceptable = step.kind == Kind::Done && (credentials.authzid.empty() ||
+                                                iequals(credentials.authzid, credentials.authcid));
+  // Malformed or refused credentials still go to the session's verification, with an empty login
+  // that matches nobody: the same hashing time, the same 535, and the same throttle.
+  if (acceptable) verify.credentials = std::move(step.credentials);
+  pending_login_ = to_lower_ascii(verify.credentials.authcid);
   return verify;
 }
 

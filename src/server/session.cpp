@@ -174,10 +174,14 @@ asio::awaitable<bool> Session::flush() {
 // The next complete command line without its line ending. A line longer than line_length_limit is
 // discarded up to its end and reported once as too long; it is never buffered whole.
 std::optional<std::string_view> Session::next_line() {
+  // RFC 4954 §4: an AUTH response line may be up to 12288 octets.
+  std::size_t limit = protocol_.in_auth_exchange()
+                          ? std::max<std::size_t>(config_.line_length_limit, 12288)
+                          : config_.line_length_limit;
   std::string_view pending = buffered_view();
   std::size_t newline = pending.find('\n');
   if (newline == std::string_view::npos) {
-    if (pending.size() > config_.line_length_limit) {
+    if (pending.size() > limit) {
       discarding_long_line_ = true;
       start_ = end_ = 0;
     }
@@ -186,7 +190,7 @@ std::optional<std::string_view> Session::next_line() {
   start_ += newline + 1;
   std::string_view line = pending.substr(0, newline);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > config_.line_length_limit) discarding_long_line_ = true;
+  if (line.size() > limit) discarding_long_line_ = true;
   return line;
 }
 
