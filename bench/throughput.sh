@@ -186,6 +186,7 @@ mydestination = bench.test
 mynetworks = 127.0.0.0/8
 queue_directory = $dir/spool
 data_directory = $dir/data
+smtpd_tls_security_level = none
 mail_root = $dir/mail
 local_recipient_maps = passwd-file:$dir/users
 alias_maps =
