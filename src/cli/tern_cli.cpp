@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/check_config.hpp"
+#include "cli/queue_command.hpp"
 #include "cli/user_command.hpp"
 
 namespace tern::cli {
@@ -24,6 +25,8 @@ int run_tern_cli(int argc, char** argv) {
                     "or the embedded default when that does not exist)");
   UserCommand user_command;
   CLI::App* user = add_user_subcommand(app, user_command);
+  QueueCommand queue_command;
+  CLI::App* queue = add_queue_subcommand(app, queue_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -38,6 +41,7 @@ int run_tern_cli(int argc, char** argv) {
     return check_config(config_path, std::cout, std::cerr);
   }
   if (user->parsed()) return run_user_command_on_terminal(user_command);
+  if (queue->parsed()) return run_queue_command(queue_command, std::cout, std::cerr);
   return 2;
 }
 

@@ -17,42 +17,14 @@
 #include <ctime>
 
 #include "queue/queue_id.hpp"
+#include "queue/spool_files.hpp"
 #include "queue/spool_format.hpp"
 
 namespace tern::queue {
 namespace {
 
-constexpr std::size_t kHeaderProbe = 64 * 1024;
-
 std::int64_t now_seconds() {
   return static_cast<std::int64_t>(std::time(nullptr));
-}
-
-Result<std::string> read_prefix(const std::string& path, std::size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{fmt::format("open {}: {}", path, std::strerror(errno))};
-  std::string text(limit, '\0');
-  std::size_t filled = 0;
-  while (filled < limit) {
-    ssize_t got = ::read(fd, text.data() + filled, limit - filled);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    filled += static_cast<std::size_t>(got);
-  }
-  ::close(fd);
-  text.resize(filled);
-  return text;
-}
-
-Result<SpoolHeader> read_header(const std::string& path) {
-  auto head = read_prefix(path, kHeaderProbe);
-  if (!head) return head.error();
-  std::uint64_t length = announced_header_length(*head);
-  if (length > head->size() && length < (16u << 20)) {
-    head = read_prefix(path, static_cast<std::size_t>(length));
-    if (!head) return head.error();
-  }
-  return decode_spool_header(*head);
 }
 
 Status append_durably(const std::string& path, std::string_view text) {
@@ -64,19 +36,6 @@ Status append_durably(const std::string& path, std::string_view text) {
   ::close(fd);
   if (!ok) return Error{fmt::format("append {}: {}", path, failure)};
   return ok_status();
-}
-
-std::vector<std::string> list_queue_ids(const std::string& folder) {
-  std::vector<std::string> ids;
-  DIR* dir = ::opendir(folder.c_str());
-  if (dir == nullptr) return ids;
-  while (dirent* entry = ::readdir(dir)) {
-    std::string name = entry->d_name;
-    if (is_queue_id(name)) ids.push_back(name);
-  }
-  ::closedir(dir);
-  std::sort(ids.begin(), ids.end());  // arrival order
-  return ids;
 }
 
 // A results log whose message is not beside it. A crash between the two unlinks of a finished
@@ -106,15 +65,6 @@ void remove_orphan_results(const std::string& folder, const std::string& other_f
     }
     ::unlink((folder + name).c_str());
   }
-}
-
-// The time of the last "schedule" record of a results log (0 when there is none).
-std::int64_t next_attempt_time(const std::string& log) {
-  std::size_t at = log.rfind("schedule ");
-  if (at == std::string::npos || (at > 0 && log[at - 1] != '\n')) return 0;
-  std::size_t space = log.find(' ', at + 9);
-  if (space == std::string::npos) return 0;
-  return std::strtoll(log.c_str() + space + 1, nullptr, 10);
 }
 
 const char* status_word(RecipientState state) {
@@ -180,6 +130,48 @@ void QueueManager::flush() {
   retry_wake_.notify_all();
 }
 
+Status QueueManager::control(const ControlCommand& command) {
+  if (command.verb == QueueVerb::Flush) {
+    flush();
+    return ok_status();
+  }
+  const std::string& id = command.queue_id;
+  std::unique_lock lock(mutex_);
+  if (in_progress_.contains(id)) {
+    return Error{fmt::format("{}: being delivered right now; try again in a moment", id)};
+  }
+  auto queued =
+      std::find_if(jobs_.begin(), jobs_.end(), [&](const Job& job) { return job.queue_id == id; });
+  bool was_queued = queued != jobs_.end();
+  Status done = ok_status();
+  switch (command.verb) {
+    case QueueVerb::Delete:
+      done = delete_message(directory_, id);
+      break;
+    case QueueVerb::Hold:
+      done = hold_message(directory_, id);
+      break;
+    case QueueVerb::Release:
+      done = release_message(directory_, id);
+      break;
+    case QueueVerb::Requeue:
+      done = requeue_message(directory_, id);
+      break;
+    case QueueVerb::Flush:
+      break;
+  }
+  if (!done) return done;
+  bool leaves_active = command.verb == QueueVerb::Delete || command.verb == QueueVerb::Hold;
+  if (leaves_active && was_queued) jobs_.erase(queued);
+  if (!leaves_active && !was_queued) jobs_.push_back(Job{id, false});
+  lock.unlock();
+  if (!leaves_active) wake_.notify_one();
+  static constexpr const char* kWords[] = {"flushed", "removed", "placed on hold",
+                                           "released from hold", "requeued"};
+  spdlog::info("{}: {} by the queue tool", id, kWords[static_cast<int>(command.verb)]);
+  return ok_status();
+}
+
 void QueueManager::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -197,7 +189,7 @@ void QueueManager::stop() {
 
 std::size_t QueueManager::pending() const {
   std::lock_guard lock(mutex_);
-  return jobs_.size() + in_progress_;
+  return jobs_.size() + in_progress_.size();
 }
 
 void QueueManager::worker_loop() {
@@ -209,11 +201,11 @@ void QueueManager::worker_loop() {
       if (stopping_) return;  // what is left stays in active/ and is recovered at the next start
       job = std::move(jobs_.front());
       jobs_.pop_front();
-      ++in_progress_;
+      in_progress_.insert(job.queue_id);
     }
     process(job);
     std::lock_guard lock(mutex_);
-    --in_progress_;
+    in_progress_.erase(job.queue_id);
   }
 }
 

@@ -9,11 +9,14 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/result.hpp"
 #include "queue/envelope.hpp"
+#include "queue/queue_operations.hpp"
 
 namespace tern::queue {
 
@@ -52,6 +55,10 @@ class QueueManager {
   void recover();                            // at start: active/ and due deferred/ messages
   void flush();                              // ETRN / queue flush: retry every deferred message now
   void stop();                               // finish the message in hand, then stop the threads
+  // `tern queue` through ternd's control socket: delete, hold, release or requeue one message, or
+  // flush. A message being delivered at this moment is refused (try again); others are changed
+  // under the queue lock, so no worker picks them up halfway.
+  Status control(const ControlCommand& command);
   std::size_t pending() const;
 
  private:
@@ -71,7 +78,7 @@ class QueueManager {
   std::condition_variable wake_;
   std::condition_variable retry_wake_;
   std::deque<Job> jobs_;
-  std::size_t in_progress_ = 0;
+  std::set<std::string> in_progress_;
   bool stopping_ = false;
   bool flush_requested_ = false;
   std::vector<std::thread> workers_;

@@ -33,6 +33,7 @@
 #include "net/self_signed.hpp"
 #include "net/tls_context.hpp"
 #include "queue/queue_manager.hpp"
+#include "server/control_socket.hpp"
 #include "server/default_files.hpp"
 #include "server/privileges.hpp"
 #include "server/session.hpp"
@@ -262,6 +263,11 @@ int run_daemon(const DaemonOptions& options) {
   services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
   services.flush_requested = [&manager] { manager.flush(); };
   manager.recover();
+  std::string control_path = control_socket_path(config.queue_directory);
+  auto control = open_control_socket(*contexts.front(), control_path);
+  if (!control) return fail(control.error().message);
+  asio::co_spawn(*contexts.front(), serve_control_socket(std::move(control.value()), manager),
+                 asio::detached);
 
   for (auto& [acceptor, role] : acceptors) {
     auto executor = acceptor.get_executor();
@@ -300,6 +306,7 @@ int run_daemon(const DaemonOptions& options) {
   signals.reset();  // I/O objects go before the io_context they belong to
   password_checks.join();
   contexts.clear();
+  ::unlink(control_path.c_str());
   manager.stop();
   spdlog::info("stopped");
   return 0;
