@@ -11,21 +11,21 @@ namespace tern::queue {
 enum class RecipientState : std::uint8_t { Pending, Delivered, Deferred, Bounced };
 
 struct Recipient {
-  std::string address;       // as accepted at RCPT (lower-cased domain), "" never
-  std::string orcpt_type;    // RFC 3461 ORCPT address type, empty when absent
-  std::string orcpt_address; // decoded
-  std::uint8_t notify = 0;   // smtp::NotifyFlag bits
+  std::string address;        // as accepted at RCPT (lower-cased domain), "" never
+  std::string orcpt_type;     // RFC 3461 ORCPT address type, empty when absent
+  std::string orcpt_address;  // decoded
+  std::uint8_t notify = 0;    // smtp::NotifyFlag bits
   RecipientState state = RecipientState::Pending;
-  std::string status_text;   // last result, e.g. "delivered to maildir" or a deferral reason
+  std::string status_text;  // last result, e.g. "delivered to maildir" or a deferral reason
 };
 
 struct Envelope {
   std::string queue_id;
   std::string sender;  // "" for the null sender <>
   std::vector<Recipient> recipients;
-  std::string ret;     // "", "FULL" or "HDRS"
+  std::string ret;  // "", "FULL" or "HDRS"
   std::string envid;
-  std::string body;    // "", "7BIT" or "8BITMIME"
+  std::string body;  // "", "7BIT" or "8BITMIME"
   bool smtputf8 = false;
   std::int64_t arrival_time = 0;  // seconds since the epoch
   std::string client_name;        // reverse name or "unknown"

@@ -1,7 +1,7 @@
-// The durable spool (DESIGN.md "Spool"): a message is streamed into incoming/ID while it arrives, then
-// committed: data fdatasync'd, renamed into active/ID, and the directory fsync'd, before the caller may reply
-// 250. Commits from many sessions are batched by one committer thread (group commit), so one round of
-// directory syncs serves every message that finished in the meantime.
+// The durable spool (DESIGN.md "Spool"): a message is streamed into incoming/ID while it arrives,
+// then committed: data fdatasync'd, renamed into active/ID, and the directory fsync'd, before the
+// caller may reply 250. Commits from many sessions are batched by one committer thread (group
+// commit), so one round of directory syncs serves every message that finished in the meantime.
 #pragma once
 
 #include <condition_variable>
@@ -19,8 +19,8 @@
 
 namespace tern::queue {
 
-// A message being received. Writes go straight to the file (page cache); nothing is durable until commit.
-// Destroying an uncommitted message removes its incoming file.
+// A message being received. Writes go straight to the file (page cache); nothing is durable until
+// commit. Destroying an uncommitted message removes its incoming file.
 class IncomingMessage {
  public:
   IncomingMessage() = default;
@@ -31,7 +31,7 @@ class IncomingMessage {
   const std::string& queue_id() const { return queue_id_; }
   Status write(std::string_view bytes);  // appends message data
   std::uint64_t data_size() const { return data_size_; }
-  void abort();                          // removes the incoming file now
+  void abort();  // removes the incoming file now
 
  private:
   friend class Spool;
@@ -46,17 +46,20 @@ class IncomingMessage {
 
 class Spool {
  public:
-  // Opens (creating if needed) the spool under `directory`: incoming/ active/ deferred/ hold/ corrupt/.
+  // Opens (creating if needed) the spool under `directory`: incoming/ active/ deferred/ hold/
+  // corrupt/.
   static Result<std::unique_ptr<Spool>> open(const std::string& directory);
   ~Spool();
 
   const std::string& directory() const { return directory_; }
 
-  // Creates incoming/ID (ID chosen here and stored in envelope.queue_id) and writes the envelope header.
+  // Creates incoming/ID (ID chosen here and stored in envelope.queue_id) and writes the envelope
+  // header.
   Result<IncomingMessage> begin(Envelope& envelope);
 
-  // Makes the message durable in active/ and then calls `done` from the committer thread. `done` receives
-  // the error if the message could not be made durable (the caller must then reply 4xx, not 250).
+  // Makes the message durable in active/ and then calls `done` from the committer thread. `done`
+  // receives the error if the message could not be made durable (the caller must then reply 4xx,
+  // not 250).
   void commit(IncomingMessage message, std::function<void(Status)> done);
 
  private:
