@@ -16,7 +16,10 @@ struct Recipient {
   std::string orcpt_address;  // decoded
   std::uint8_t notify = 0;    // smtp::NotifyFlag bits
   RecipientState state = RecipientState::Pending;
-  std::string status_text;  // last result, e.g. "delivered to maildir" or a deferral reason
+  std::string status_text;   // last result, e.g. "delivered to maildir" or a deferral reason
+  std::string dsn_status{};  // RFC 3463 status of the last result ("5.1.1"), empty if unknown
+  std::int64_t last_attempt = 0;
+  bool notified = false;  // a delivery status notification about it was queued
 };
 
 struct Envelope {

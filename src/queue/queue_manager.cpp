@@ -237,8 +237,12 @@ void QueueManager::process(const Job& job) {
     std::int64_t now = now_seconds();
     for (const RecipientResult& result : results) {
       if (result.index >= envelope.recipients.size()) continue;
-      log += encode_result(result.index, result.state, now, result.text);
-      envelope.recipients[result.index].state = result.state;
+      log += encode_result(result.index, result.state, now, result.text, result.dsn);
+      Recipient& recipient = envelope.recipients[result.index];
+      recipient.state = result.state;
+      recipient.status_text = result.text;
+      recipient.dsn_status = result.dsn;
+      recipient.last_attempt = now;
     }
     if (auto appended = append_durably(results_path, log); !appended) {
       // Not recorded: act on nothing. The message stays where it is and is tried again later.
@@ -258,8 +262,9 @@ void QueueManager::process(const Job& job) {
                    status_word(result.state), result.text);
     }
   }
-  bool all_final = std::all_of(envelope.recipients.begin(), envelope.recipients.end(),
-                               [](const Recipient& r) { return is_final(r.state); });
+  bool all_told = notify_sender(envelope, path, header->data_offset);
+  bool all_final = all_told && std::all_of(envelope.recipients.begin(), envelope.recipients.end(),
+                                           [](const Recipient& r) { return is_final(r.state); });
   if (all_final) {
     ::unlink(path.c_str());
     ::unlink(results_path.c_str());
@@ -279,6 +284,35 @@ void QueueManager::process(const Job& job) {
   std::string deferred = directory_ + "/deferred/" + job.queue_id;
   ::rename(results_path.c_str(), (deferred + ".results").c_str());
   ::rename(path.c_str(), deferred.c_str());
+}
+
+// Queues the notifications the sender is owed and records them, so neither a crash nor a retry
+// sends one twice. False while some notification could not be queued: the message then stays.
+bool QueueManager::notify_sender(Envelope& envelope, const std::string& path,
+                                 std::uint64_t data_offset) {
+  if (!notify_) return true;
+  std::vector<std::size_t> silenced;
+  std::vector<Notification> owed = pending_notifications(envelope, &silenced);
+  std::string log;
+  for (std::size_t index : silenced) log += encode_notified(index);
+  bool all_told = true;
+  for (const Notification& notice : owed) {
+    Status queued = notify_(envelope, notice, path, data_offset);
+    if (!queued) {
+      spdlog::warn("{}: cannot queue a delivery status notification: {}", envelope.queue_id,
+                   queued.error().message);
+      all_told = false;
+      continue;
+    }
+    for (std::size_t index : notice.recipients) log += encode_notified(index);
+  }
+  if (log.empty()) return all_told;
+  if (auto appended = append_durably(path + ".results", log); !appended) {
+    spdlog::warn("{}: cannot record notifications: {}", envelope.queue_id,
+                 appended.error().message);
+    return false;
+  }
+  return all_told;
 }
 
 // Moves deferred messages (due ones, or all on flush) back to active/ and queues them.

@@ -16,6 +16,7 @@
 
 #include "base/result.hpp"
 #include "queue/envelope.hpp"
+#include "queue/notifications.hpp"
 #include "queue/queue_operations.hpp"
 
 namespace tern::queue {
@@ -38,6 +39,11 @@ struct DeliveryJob {
   bool recovered;
 };
 using DeliverFunction = std::function<std::vector<RecipientResult>(const DeliveryJob&)>;
+// Queues a delivery status notification (a bounce or success notice) about some recipients of the
+// message in `spool_file`. An error leaves the recipients unreported; the next run tries again.
+using NotifyFunction =
+    std::function<Status(const Envelope& envelope, const Notification& notice,
+                         const std::string& spool_file, std::uint64_t data_offset)>;
 
 struct QueueTimes {
   int minimal_backoff_seconds = 300;
@@ -59,6 +65,9 @@ class QueueManager {
   // flush. A message being delivered at this moment is refused (try again); others are changed
   // under the queue lock, so no worker picks them up halfway.
   Status control(const ControlCommand& command);
+  // Without a notifier nobody is told about bounces (tests of delivery alone). Set before
+  // recover().
+  void set_notifier(NotifyFunction notify) { notify_ = std::move(notify); }
   std::size_t pending() const;
 
  private:
@@ -70,9 +79,11 @@ class QueueManager {
   void retry_loop();
   void process(const Job& job);
   void requeue_deferred(bool only_due);
+  bool notify_sender(Envelope& envelope, const std::string& path, std::uint64_t data_offset);
 
   std::string directory_;
   DeliverFunction deliver_;
+  NotifyFunction notify_;
   QueueTimes times_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -197,9 +197,17 @@ Result<SpoolHeader> decode_spool_header(std::string_view head) {
 }
 
 std::string encode_result(std::size_t recipient_index, RecipientState state, std::int64_t time,
-                          std::string_view text) {
-  return fmt::format("{} {} {} {}\n", recipient_index, state_letter(state), time,
-                     escape_value(text));
+                          std::string_view text, std::string_view dsn) {
+  if (dsn.empty()) {
+    return fmt::format("{} {} {} {}\n", recipient_index, state_letter(state), time,
+                       escape_value(text));
+  }
+  return fmt::format("{} {} {} {} {}\n", recipient_index, state_letter(state), time,
+                     escape_value(text), escape_value(dsn));
+}
+
+std::string encode_notified(std::size_t recipient_index) {
+  return fmt::format("notified {}\n", recipient_index);
 }
 
 std::string encode_schedule(int attempts, std::int64_t next_attempt_time) {
@@ -224,14 +232,22 @@ Status apply_results(std::string_view log, Envelope& envelope) {
       continue;
     }
     std::size_t index = 0;
+    if (fields.size() == 2 && fields[0] == "notified") {
+      if (!parse_number(fields[1], index) || index >= envelope.recipients.size()) return bad();
+      envelope.recipients[index].notified = true;
+      continue;
+    }
     RecipientState state{};
     std::int64_t time = 0;
-    if (fields.size() != 4 || !parse_number(fields[0], index) || !parse_state(fields[1], state) ||
-        !parse_number(fields[2], time) || index >= envelope.recipients.size()) {
+    if ((fields.size() != 4 && fields.size() != 5) || !parse_number(fields[0], index) ||
+        !parse_state(fields[1], state) || !parse_number(fields[2], time) ||
+        index >= envelope.recipients.size()) {
       return bad();
     }
     envelope.recipients[index].state = state;
     envelope.recipients[index].status_text = unescape_value(fields[3]);
+    envelope.recipients[index].dsn_status = fields.size() == 5 ? unescape_value(fields[4]) : "";
+    envelope.recipients[index].last_attempt = time;
   }
   return ok_status();
 }

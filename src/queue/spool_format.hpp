@@ -28,8 +28,12 @@ std::uint64_t announced_header_length(std::string_view head);
 
 // One line of the results log: a recipient's final or deferred state, or the message's retry
 // schedule.
+// `dsn` (the RFC 3463 status, e.g. "5.1.1") is kept for the delivery status notification; records
+// written without it (older spools) read back with an empty status.
 std::string encode_result(std::size_t recipient_index, RecipientState state, std::int64_t time,
-                          std::string_view text);
+                          std::string_view text, std::string_view dsn = "");
+// The sender was told about this recipient (a DSN was queued), so recovery never tells twice.
+std::string encode_notified(std::size_t recipient_index);
 std::string encode_schedule(int attempts, std::int64_t next_attempt_time);
 // Applies every complete line of `log` to `envelope`; unknown or malformed lines are errors, except
 // a final line without its newline, which a crash may have torn and is ignored.

@@ -20,6 +20,7 @@
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,7 +29,9 @@
 
 #include "auth/password_hash.hpp"
 #include "base/logging.hpp"
+#include "delivery/bounce.hpp"
 #include "delivery/local_agent.hpp"
+#include "mime/message_id.hpp"
 #include "net/listener.hpp"
 #include "net/self_signed.hpp"
 #include "net/tls_context.hpp"
@@ -171,6 +174,41 @@ asio::awaitable<void> watch_tables(const config::Config& config, DirectoryHolder
   }
 }
 
+// A notification is a new message from <> (RFC 3461 §6.2), committed to the spool before the
+// original's recipients are recorded as told, then delivered like any other.
+Status queue_notification(queue::Spool& spool, queue::QueueManager& manager,
+                          const config::Config& config, const queue::Envelope& original,
+                          const queue::Notification& notice, const std::string& spool_file,
+                          std::uint64_t data_offset) {
+  queue::Envelope envelope;
+  envelope.sender = "";
+  queue::Recipient recipient;
+  recipient.address = delivery::notification_recipient(notice, config.myhostname);
+  envelope.recipients.push_back(std::move(recipient));
+  envelope.arrival_time = static_cast<std::int64_t>(std::time(nullptr));
+  envelope.client_name = "localhost";
+  envelope.client_address = "127.0.0.1";
+  envelope.protocol = "LOCAL";
+  auto incoming = spool.begin(envelope);
+  if (!incoming) return incoming.error();
+  std::string message_id =
+      mime::make_message_id(envelope.queue_id, config.myhostname, envelope.arrival_time);
+  auto text = delivery::build_notification({original, notice, spool_file, data_offset},
+                                           config.myhostname, message_id, envelope.arrival_time);
+  if (!text) return text.error();
+  if (Status written = incoming->write(*text); !written) return written;
+  std::promise<Status> committed;
+  spool.commit(std::move(incoming.value()),
+               [&committed](Status status) { committed.set_value(std::move(status)); });
+  Status status = committed.get_future().get();
+  if (!status) return status;
+  spdlog::info("{}: sender {} notification: {}", original.queue_id,
+               notice.kind == queue::Notification::Kind::Failure ? "non-delivery" : "delivery",
+               envelope.queue_id);
+  manager.submit(envelope.queue_id);
+  return ok_status();
+}
+
 int fail(const std::string& message) {
   std::fprintf(stderr, "ternd: %s\n", message.c_str());
   return 1;
@@ -261,6 +299,12 @@ int run_daemon(const DaemonOptions& options) {
                                 return agent.deliver(job);
                               });
   services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
+  manager.set_notifier([&spool, &manager, &config](
+                           const queue::Envelope& original, const queue::Notification& notice,
+                           const std::string& spool_file, std::uint64_t data_offset) {
+    return queue_notification(*spool.value(), manager, config, original, notice, spool_file,
+                              data_offset);
+  });
   services.flush_requested = [&manager] { manager.flush(); };
   manager.recover();
   std::string control_path = control_socket_path(config.queue_directory);
@@ -300,14 +344,15 @@ int run_daemon(const DaemonOptions& options) {
   contexts.front()->run();
   for (auto& context : contexts) context->stop();
   for (auto& worker : workers) worker.join();
-  // Drain the committer while the event loops still exist (its callbacks are posted to them), then
-  // destroy the sessions, then let delivery finish what it holds.
+  // Let delivery finish what it holds (it may still commit a notification to the spool), then
+  // drain the committer while the event loops still exist (its callbacks are posted to them), then
+  // destroy the sessions.
+  manager.stop();
   spool.value().reset();
   signals.reset();  // I/O objects go before the io_context they belong to
   password_checks.join();
   contexts.clear();
   ::unlink(control_path.c_str());
-  manager.stop();
   spdlog::info("stopped");
   return 0;
 }

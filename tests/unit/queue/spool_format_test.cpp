@@ -205,12 +205,25 @@ TEST(SpoolFormatTest, ApplyResultsIgnoresATornLastLine) {
 }
 
 TEST(SpoolFormatTest, ApplyResultsRejectsMalformedCompleteLines) {
-  for (std::string line :
-       {"0 X 100 ok\n", "0 D 100\n", "0 D 100 ok extra\n", "x D 100 ok\n", "0 D -x ok\n",
-        "-1 D 100 ok\n", "schedule 1\n", "schedule a 5\n", "\n", "0  D 100 ok\n"}) {
+  for (std::string line : {"0 X 100 ok\n", "0 D 100\n", "0 D 100 ok 2.0.0 extra\n", "x D 100 ok\n",
+                           "0 D -x ok\n", "-1 D 100 ok\n", "schedule 1\n", "schedule a 5\n", "\n",
+                           "0  D 100 ok\n", "notified\n", "notified 2\n", "notified x\n"}) {
     Envelope envelope = two_recipients();
     EXPECT_FALSE(apply_results(line, envelope)) << line;
   }
+}
+
+TEST(SpoolFormatTest, ResultsCarryTheDsnStatusAndNotifications) {
+  Envelope envelope = two_recipients();
+  std::string log = encode_result(0, RecipientState::Bounced, 100, "unknown user", "5.1.1") +
+                    encode_result(1, RecipientState::Delivered, 101, "ok") + encode_notified(0);
+  ASSERT_TRUE(apply_results(log, envelope));
+  EXPECT_EQ(envelope.recipients[0].dsn_status, "5.1.1");
+  EXPECT_EQ(envelope.recipients[0].status_text, "unknown user");
+  EXPECT_EQ(envelope.recipients[0].last_attempt, 100);
+  EXPECT_TRUE(envelope.recipients[0].notified);
+  EXPECT_EQ(envelope.recipients[1].dsn_status, "");  // written without one, as older spools are
+  EXPECT_FALSE(envelope.recipients[1].notified);
 }
 
 TEST(SpoolFormatTest, ApplyResultsRejectsAnIndexOutOfRange) {
