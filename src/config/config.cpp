@@ -120,8 +120,12 @@ class Loader {
   }
 
   // Postfix time values: a number with an optional unit s, m, h, d or w (default seconds).
-  int seconds(std::string_view name) {
+  // `default_unit` applies to a bare number, as Postfix's does ('d' for the queue lifetimes).
+  int seconds(std::string_view name, char default_unit = 's') {
     std::string value(trim(text(name)));
+    if (!value.empty() && std::isdigit(static_cast<unsigned char>(value.back()))) {
+      value += default_unit;
+    }
     int multiplier = 1;
     if (!value.empty() && !std::isdigit(static_cast<unsigned char>(value.back()))) {
       switch (value.back()) {
@@ -384,6 +388,45 @@ void resolve_interfaces(Loader& loader, Config& config) {
   config.listeners = std::move(resolved);
 }
 
+// Queue timing and the SMTP client (outbound delivery).
+void read_outbound(Loader& loader, Config& config) {
+  config.minimal_backoff_seconds = loader.seconds("minimal_backoff_time");
+  config.maximal_backoff_seconds = loader.seconds("maximal_backoff_time");
+  config.queue_run_delay_seconds = loader.seconds("queue_run_delay");
+  config.maximal_queue_lifetime_seconds = loader.seconds("maximal_queue_lifetime", 'd');
+  config.bounce_queue_lifetime_seconds = loader.seconds("bounce_queue_lifetime", 'd');
+  if (config.maximal_backoff_seconds < config.minimal_backoff_seconds) {
+    loader.fail("maximal_backoff_time",
+                "maximal_backoff_time is shorter than minimal_backoff_time");
+  }
+  config.relayhost = std::string(trim(loader.text("relayhost")));
+  config.resolver = loader.list("resolver");
+  config.smtp_helo_name = loader.text("smtp_helo_name");
+  config.smtp_connect_timeout_seconds = loader.seconds("smtp_connect_timeout");
+  config.smtp_helo_timeout_seconds = loader.seconds("smtp_helo_timeout");
+  config.smtp_mail_timeout_seconds = loader.seconds("smtp_mail_timeout");
+  config.smtp_rcpt_timeout_seconds = loader.seconds("smtp_rcpt_timeout");
+  config.smtp_data_init_timeout_seconds = loader.seconds("smtp_data_init_timeout");
+  config.smtp_data_xfer_timeout_seconds = loader.seconds("smtp_data_xfer_timeout");
+  config.smtp_data_done_timeout_seconds = loader.seconds("smtp_data_done_timeout");
+  config.smtp_quit_timeout_seconds = loader.seconds("smtp_quit_timeout");
+  std::string level = to_lower_ascii(trim(loader.text("smtp_tls_security_level")));
+  if (level == "none") {
+    config.smtp_tls_security_level = SmtpTlsLevel::None;
+  } else if (level == "may") {
+    config.smtp_tls_security_level = SmtpTlsLevel::May;
+  } else if (level == "encrypt") {
+    config.smtp_tls_security_level = SmtpTlsLevel::Encrypt;
+  } else if (level == "verify" || level == "secure") {
+    config.smtp_tls_security_level = SmtpTlsLevel::Verify;
+  } else {
+    loader.fail("smtp_tls_security_level",
+                fmt::format("bad value for smtp_tls_security_level: {} (none, may, encrypt or "
+                            "verify)",
+                            level));
+  }
+}
+
 Config build(Loader& loader) {
   Config config;
   config.myhostname = loader.text("myhostname");
@@ -464,6 +507,7 @@ Config build(Loader& loader) {
         fmt::format("bad value for smtpd_forbid_bare_newline: {} (normalize or reject)", bare));
   }
   config.smtpd_forbidden_commands = loader.list("smtpd_forbidden_commands");
+  read_outbound(loader, config);
   return config;
 }
 

@@ -33,6 +33,8 @@ struct ListenAddress {
 };
 
 enum class BareNewline { Normalize, Reject };
+// smtp_tls_security_level: the SMTP client's TLS policy toward other servers.
+enum class SmtpTlsLevel { None, May, Encrypt, Verify };
 // smtpd_tls_security_level: none (no STARTTLS), may (offered), encrypt (required before mail).
 enum class TlsLevel { None, May, Encrypt };
 // TLS protocol versions as OpenSSL numbers (TLS1_2_VERSION = 0x0303, TLS1_3_VERSION = 0x0304).
@@ -122,6 +124,28 @@ struct Config {
   int smtpd_connection_limit = 5000;
   BareNewline smtpd_forbid_bare_newline = BareNewline::Normalize;
   std::vector<std::string> smtpd_forbidden_commands;
+
+  // Queue timing
+  int minimal_backoff_seconds = 300;
+  int maximal_backoff_seconds = 4000;
+  int queue_run_delay_seconds = 300;
+  int maximal_queue_lifetime_seconds = 5 * 86400;
+  int bounce_queue_lifetime_seconds = 5 * 86400;
+
+  // Outbound delivery (the SMTP client)
+  std::string relayhost;              // "[host]:port", "host:port", "host"; empty: MX lookups
+  std::vector<std::string> resolver;  // DNS servers to forward to ("127.0.0.1@5353"); empty:
+                                      // /etc/resolv.conf
+  std::string smtp_helo_name;
+  int smtp_connect_timeout_seconds = 30;
+  int smtp_helo_timeout_seconds = 300;
+  int smtp_mail_timeout_seconds = 300;
+  int smtp_rcpt_timeout_seconds = 300;
+  int smtp_data_init_timeout_seconds = 120;
+  int smtp_data_xfer_timeout_seconds = 180;
+  int smtp_data_done_timeout_seconds = 600;
+  int smtp_quit_timeout_seconds = 300;
+  SmtpTlsLevel smtp_tls_security_level = SmtpTlsLevel::May;
 };
 
 struct LoadedConfig {

@@ -262,6 +262,9 @@ void QueueManager::process(const Job& job) {
                    status_word(result.state), result.text);
     }
   }
+  if (auto expired = expire_recipients(envelope, results_path); !expired) {
+    spdlog::warn("{}: cannot record expiry: {}", job.queue_id, expired.error().message);
+  }
   bool all_told = notify_sender(envelope, path, header->data_offset);
   bool all_final = all_told && std::all_of(envelope.recipients.begin(), envelope.recipients.end(),
                                            [](const Recipient& r) { return is_final(r.state); });
@@ -284,6 +287,32 @@ void QueueManager::process(const Job& job) {
   std::string deferred = directory_ + "/deferred/" + job.queue_id;
   ::rename(results_path.c_str(), (deferred + ".results").c_str());
   ::rename(path.c_str(), deferred.c_str());
+}
+
+// Recipients still deferred past the queue lifetime become bounced ("expired"), recorded before the
+// sender is told.
+Status QueueManager::expire_recipients(Envelope& envelope, const std::string& results_path) {
+  int lifetime = envelope.sender.empty() ? times_.bounce_queue_lifetime_seconds
+                                         : times_.maximal_queue_lifetime_seconds;
+  std::int64_t now = now_seconds();
+  if (now - envelope.arrival_time < lifetime) return ok_status();
+  std::string log;
+  for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+    Recipient& recipient = envelope.recipients[i];
+    if (is_final(recipient.state)) continue;
+    std::string text = fmt::format(
+        "message expired after {} days in the queue{}{}", (now - envelope.arrival_time) / 86400,
+        recipient.status_text.empty() ? "" : ": ", recipient.status_text);
+    std::string status = recipient.dsn_status.empty() ? "4.4.7" : recipient.dsn_status;
+    log += encode_result(i, RecipientState::Bounced, now, text, status);
+    recipient.state = RecipientState::Bounced;
+    recipient.status_text = text;
+    recipient.dsn_status = status;
+    spdlog::info("{}: to=<{}>, status=expired, returned to sender", envelope.queue_id,
+                 recipient.address);
+  }
+  if (log.empty()) return ok_status();
+  return append_durably(results_path, log);
 }
 
 // Queues the notifications the sender is owed and records them, so neither a crash nor a retry

@@ -49,6 +49,10 @@ struct QueueTimes {
   int minimal_backoff_seconds = 300;
   int maximal_backoff_seconds = 4000;
   int queue_run_delay_seconds = 300;
+  // A recipient still deferred this long after arrival is returned to the sender (Postfix
+  // maximal_queue_lifetime; bounce_queue_lifetime for mail from <>).
+  int maximal_queue_lifetime_seconds = 5 * 86400;
+  int bounce_queue_lifetime_seconds = 5 * 86400;
 };
 
 class QueueManager {
@@ -80,6 +84,7 @@ class QueueManager {
   void process(const Job& job);
   void requeue_deferred(bool only_due);
   bool notify_sender(Envelope& envelope, const std::string& path, std::uint64_t data_offset);
+  Status expire_recipients(Envelope& envelope, const std::string& results_path);
 
   std::string directory_;
   DeliverFunction deliver_;

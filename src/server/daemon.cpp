@@ -292,12 +292,17 @@ int run_daemon(const DaemonOptions& options) {
   if (auto dropped = drop_privileges(config); !dropped) return fail(dropped.error().message);
 
   delivery::LocalDeliveryAgent::Options agent_options{config.myhostname};
-  queue::QueueManager manager(config.queue_directory,
-                              [&config, &directory, &agent_options](const queue::DeliveryJob& job) {
-                                auto tables = directory.get();
-                                delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
-                                return agent.deliver(job);
-                              });
+  queue::QueueManager manager(
+      config.queue_directory,
+      [&config, &directory, &agent_options](const queue::DeliveryJob& job) {
+        auto tables = directory.get();
+        delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
+        return agent.deliver(job);
+      },
+      2,
+      queue::QueueTimes{config.minimal_backoff_seconds, config.maximal_backoff_seconds,
+                        config.queue_run_delay_seconds, config.maximal_queue_lifetime_seconds,
+                        config.bounce_queue_lifetime_seconds});
   services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
   manager.set_notifier([&spool, &manager, &config](
                            const queue::Envelope& original, const queue::Notification& notice,

@@ -432,5 +432,32 @@ TEST(ConfigTest, ListenerRoles) {
   EXPECT_EQ(role_name(ListenerRole::Submission), "submission");
 }
 
+TEST(ConfigTest, QueueTimesAndOutboundDefaults) {
+  const Config config = load_ok("").config;
+  EXPECT_EQ(config.minimal_backoff_seconds, 300);
+  EXPECT_EQ(config.maximal_backoff_seconds, 4000);
+  EXPECT_EQ(config.maximal_queue_lifetime_seconds, 5 * 86400);
+  EXPECT_EQ(config.smtp_connect_timeout_seconds, 30);
+  EXPECT_EQ(config.smtp_data_done_timeout_seconds, 600);
+  EXPECT_EQ(config.smtp_tls_security_level, SmtpTlsLevel::May);
+  EXPECT_EQ(config.smtp_helo_name, config.myhostname);
+  EXPECT_TRUE(config.relayhost.empty());
+  EXPECT_TRUE(config.resolver.empty());
+}
+
+TEST(ConfigTest, QueueLifetimesDefaultToDays) {
+  const Config config = load_ok(
+                            "maximal_queue_lifetime = 2\nbounce_queue_lifetime = 12h\n"
+                            "resolver = 127.0.0.1@5353\nrelayhost = [smarthost.example]:587\n")
+                            .config;
+  EXPECT_EQ(config.maximal_queue_lifetime_seconds, 2 * 86400);
+  EXPECT_EQ(config.bounce_queue_lifetime_seconds, 12 * 3600);
+  EXPECT_EQ(config.resolver, (std::vector<std::string>{"127.0.0.1@5353"}));
+  EXPECT_EQ(config.relayhost, "[smarthost.example]:587");
+  auto bad = load_config("minimal_backoff_time = 1h\nmaximal_backoff_time = 10m\n", "main.cf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.rfind("main.cf:2: ", 0), 0u) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace tern::config

@@ -47,7 +47,7 @@ TEST(ConfigParametersTest, PostfixOnlyParametersAreMarkedWithoutEffect) {
   for (std::string_view name :
        {"biff", "readme_directory", "compatibility_level", "smtp_tls_session_cache_database",
         "smtp_generic_maps", "masquerade_domains", "alias_database", "smtp_bind_address",
-        "relayhost", "smtpd_use_tls", "smtpd_sasl_type"}) {
+        "smtpd_use_tls", "smtpd_sasl_type"}) {
     const ParameterInfo* info = find_parameter(name);
     ASSERT_NE(info, nullptr) << name;
     EXPECT_EQ(info->kind, ParameterKind::PostfixNoEffect) << name;
@@ -57,7 +57,7 @@ TEST(ConfigParametersTest, PostfixOnlyParametersAreMarkedWithoutEffect) {
        {"smtpd_banner", "append_dot_mydomain", "myhostname", "alias_maps", "mydestination",
         "mynetworks", "mailbox_size_limit", "recipient_delimiter", "inet_protocols",
         "smtpd_helo_restrictions", "home_mailbox", "data_directory", "smtpd_tls_cert_file",
-        "smtpd_sasl_auth_enable"}) {
+        "smtpd_sasl_auth_enable", "relayhost"}) {
     const ParameterInfo* info = find_parameter(name);
     ASSERT_NE(info, nullptr) << name;
     EXPECT_EQ(info->kind, ParameterKind::Effective) << name;
