@@ -4,8 +4,12 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build make pkg-config
   libasio-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libcrypt-dev
+  libunbound-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-aiosmtpd swaks nmap openssl whois
+  # The DNS server that resolver tests start on loopback: dnsmasq-base is the bare binary, with no
+  # service that would start on port 53 at install time (the unbound package ships and starts one).
+  dnsmasq-base
 )
 missing=()
 for p in "${packages[@]}"; do
