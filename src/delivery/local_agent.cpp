@@ -68,8 +68,8 @@ RecipientResult LocalDeliveryAgent::deliver_one(const queue::DeliveryJob& job, s
   std::string local = smtp::unquoted_local_part(address.substr(0, at));
   std::string domain = at == std::string::npos ? "" : address.substr(at + 1);
   if (!directory_.is_local_domain(domain)) {
-    return result(index, RecipientState::Deferred, "4.4.1",
-                  "outbound delivery is not available in this version");
+    return result(index, RecipientState::Deferred, "4.3.5",
+                  "not a local domain: the local delivery agent was given a remote recipient");
   }
   if (config_.mailbox_size_limit > 0 && length > config_.mailbox_size_limit) {
     return result(index, RecipientState::Bounced, "5.2.2",
@@ -86,11 +86,11 @@ RecipientResult LocalDeliveryAgent::deliver_one(const queue::DeliveryJob& job, s
     }
     return result(index, RecipientState::Bounced, "5.1.1", "unknown user: \"" + local + "\"");
   }
-  bool forwarded = false;
+  std::vector<std::string> forwards;
   for (std::size_t target = 0; target < expansion.targets.size(); ++target) {
     const config::DeliveryTarget& destination = expansion.targets[target];
     if (destination.maildir.empty()) {
-      forwarded = true;
+      forwards.push_back(destination.address);
       continue;
     }
     MaildirMessage message;
@@ -111,11 +111,20 @@ RecipientResult LocalDeliveryAgent::deliver_one(const queue::DeliveryJob& job, s
       touched.push_back(destination.maildir);
     }
   }
-  if (forwarded) {
-    return result(index, RecipientState::Deferred, "4.4.1",
-                  "alias forwards to another domain; outbound delivery is not available yet");
+  if (forwards.empty()) {
+    return result(index, RecipientState::Delivered, "2.0.0", "delivered to maildir");
   }
-  return result(index, RecipientState::Delivered, "2.0.0", "delivered to maildir");
+  if (!options_.forward) {
+    return result(index, RecipientState::Deferred, "4.3.5",
+                  "cannot forward mail to another domain");
+  }
+  auto forwarded = options_.forward(ForwardRequest{job, index, forwards, address});
+  if (!forwarded) {
+    return result(index, RecipientState::Deferred, "4.3.0",
+                  fmt::format("cannot forward: {}", forwarded.error().message));
+  }
+  return result(index, RecipientState::Delivered, "2.0.0",
+                fmt::format("forwarded as {}", *forwarded));
 }
 
 }  // namespace tern::delivery

@@ -1,11 +1,14 @@
 // The local delivery agent (Postfix local(8) for Maildir): expands each recipient through the
 // aliases and users of the local domains and writes one Maildir copy per target, with Return-Path:
-// and Delivered-To: prepended. Mail for other domains is deferred: outbound SMTP delivery does not
-// exist yet.
+// and Delivered-To: prepended. Aliases that forward elsewhere resubmit the message for those
+// addresses. Recipients of other domains are the remote agent's, not this one's.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "base/result.hpp"
 
 #include "config/config.hpp"
 #include "config/recipient_directory.hpp"
@@ -15,8 +18,20 @@ namespace tern::delivery {
 
 class LocalDeliveryAgent {
  public:
+  // An alias that names addresses in other domains: the message is queued anew for them (as
+  // Postfix's local(8) resubmits it), with Delivered-To: for the forwarding address. Returns the
+  // new queue id.
+  struct ForwardRequest {
+    const queue::DeliveryJob& job;
+    std::size_t index;                   // the recipient whose alias forwards
+    std::vector<std::string> addresses;  // where to
+    std::string delivered_to;            // the recipient's address
+  };
+  using ForwardFunction = std::function<Result<std::string>(const ForwardRequest&)>;
+
   struct Options {
-    std::string hostname;  // for Maildir file names
+    std::string hostname;       // for Maildir file names
+    ForwardFunction forward{};  // null: forwards are deferred
   };
   LocalDeliveryAgent(const config::Config& config, const config::RecipientDirectory& directory,
                      Options options);

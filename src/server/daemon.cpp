@@ -4,6 +4,7 @@
 // half-started.
 #include "server/daemon.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -19,6 +20,7 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -174,39 +176,99 @@ asio::awaitable<void> watch_tables(const config::Config& config, DirectoryHolder
   }
 }
 
-// A notification is a new message from <> (RFC 3461 §6.2), committed to the spool before the
-// original's recipients are recorded as told, then delivered like any other.
-Status queue_notification(queue::Spool& spool, queue::QueueManager& manager,
-                          const config::Config& config, const queue::Envelope& original,
-                          const queue::Notification& notice, const std::string& spool_file,
-                          std::uint64_t data_offset) {
-  queue::Envelope envelope;
-  envelope.sender = "";
-  queue::Recipient recipient;
-  recipient.address = delivery::notification_recipient(notice, config.myhostname);
-  envelope.recipients.push_back(std::move(recipient));
+// Commits a message tern makes itself (a notification, a forwarded copy) to the spool, waits for
+// it to be durable, and hands it to the queue manager. `write` fills in the message bytes.
+Result<std::string> queue_new_message(
+    queue::Spool& spool, queue::QueueManager& manager, queue::Envelope envelope,
+    const std::function<Status(queue::IncomingMessage&, const std::string&)>& write) {
   envelope.arrival_time = static_cast<std::int64_t>(std::time(nullptr));
   envelope.client_name = "localhost";
   envelope.client_address = "127.0.0.1";
   envelope.protocol = "LOCAL";
   auto incoming = spool.begin(envelope);
   if (!incoming) return incoming.error();
-  std::string message_id =
-      mime::make_message_id(envelope.queue_id, config.myhostname, envelope.arrival_time);
-  auto text = delivery::build_notification({original, notice, spool_file, data_offset},
-                                           config.myhostname, message_id, envelope.arrival_time);
-  if (!text) return text.error();
-  if (Status written = incoming->write(*text); !written) return written;
+  if (Status written = write(incoming.value(), envelope.queue_id); !written) {
+    return written.error();
+  }
   std::promise<Status> committed;
   spool.commit(std::move(incoming.value()),
                [&committed](Status status) { committed.set_value(std::move(status)); });
-  Status status = committed.get_future().get();
-  if (!status) return status;
+  if (Status status = committed.get_future().get(); !status) return status.error();
+  manager.submit(envelope.queue_id);
+  return envelope.queue_id;
+}
+
+// A notification is a new message from <> (RFC 3461 §6.2), committed before the original's
+// recipients are recorded as told.
+Status queue_notification(queue::Spool& spool, queue::QueueManager& manager,
+                          const config::Config& config, const queue::Envelope& original,
+                          const queue::Notification& notice, const std::string& spool_file,
+                          std::uint64_t data_offset) {
+  queue::Envelope envelope;
+  queue::Recipient recipient;
+  recipient.address = delivery::notification_recipient(notice, config.myhostname);
+  envelope.recipients.push_back(std::move(recipient));
+  auto queued = queue_new_message(
+      spool, manager, std::move(envelope),
+      [&](queue::IncomingMessage& message, const std::string& queue_id) -> Status {
+        std::time_t now = std::time(nullptr);
+        std::string message_id = mime::make_message_id(queue_id, config.myhostname, now);
+        auto text = delivery::build_notification({original, notice, spool_file, data_offset},
+                                                 config.myhostname, message_id, now);
+        if (!text) return text.error();
+        return message.write(*text);
+      });
+  if (!queued) return queued.error();
   spdlog::info("{}: sender {} notification: {}", original.queue_id,
                notice.kind == queue::Notification::Kind::Failure ? "non-delivery" : "delivery",
-               envelope.queue_id);
-  manager.submit(envelope.queue_id);
+               *queued);
   return ok_status();
+}
+
+// Copies the original message after a Delivered-To: for the forwarding address (Postfix local(8)
+// adds the same, and it lets the next hop notice loops).
+Result<std::string> queue_forward(queue::Spool& spool, queue::QueueManager& manager,
+                                  const delivery::LocalDeliveryAgent::ForwardRequest& request) {
+  const queue::Envelope& original = request.job.envelope;
+  queue::Envelope envelope;
+  envelope.sender = original.sender;
+  envelope.ret = original.ret;
+  envelope.envid = original.envid;
+  envelope.body = original.body;
+  envelope.smtputf8 = original.smtputf8;
+  for (const std::string& address : request.addresses) {
+    queue::Recipient recipient;
+    recipient.address = address;
+    recipient.notify = original.recipients[request.index].notify;
+    recipient.orcpt_type = "rfc822";
+    recipient.orcpt_address = request.delivered_to;
+    envelope.recipients.push_back(std::move(recipient));
+  }
+  return queue_new_message(
+      spool, manager, std::move(envelope),
+      [&](queue::IncomingMessage& message, const std::string&) -> Status {
+        if (Status written =
+                message.write(fmt::format("Delivered-To: {}\r\n", request.delivered_to));
+            !written) {
+          return written;
+        }
+        int fd = ::open(request.job.spool_file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+          return Error{fmt::format("open {}: {}", request.job.spool_file, std::strerror(errno))};
+        std::vector<char> buffer(64 * 1024);
+        off_t offset = static_cast<off_t>(request.job.data_offset);
+        Status copied = ok_status();
+        while (copied) {
+          ssize_t got = ::pread(fd, buffer.data(), buffer.size(), offset);
+          if (got < 0 && errno == EINTR) continue;
+          if (got < 0) copied = Error{fmt::format("read: {}", std::strerror(errno))};
+          if (got <= 0) break;
+          offset += got;
+          copied = message.write(std::string_view(buffer.data(), static_cast<std::size_t>(got)));
+        }
+        ::close(fd);
+        return copied;
+      });
 }
 
 int fail(const std::string& message) {
@@ -291,7 +353,12 @@ int run_daemon(const DaemonOptions& options) {
 
   if (auto dropped = drop_privileges(config); !dropped) return fail(dropped.error().message);
 
-  delivery::LocalDeliveryAgent::Options agent_options{config.myhostname};
+  queue::QueueManager* manager_for_forwards = nullptr;  // set once the manager exists
+  delivery::LocalDeliveryAgent::Options agent_options{
+      config.myhostname,
+      [&spool, &manager_for_forwards](const delivery::LocalDeliveryAgent::ForwardRequest& request) {
+        return queue_forward(*spool.value(), *manager_for_forwards, request);
+      }};
   queue::QueueManager manager(
       config.queue_directory,
       [&config, &directory, &agent_options](const queue::DeliveryJob& job) {
@@ -303,6 +370,7 @@ int run_daemon(const DaemonOptions& options) {
       queue::QueueTimes{config.minimal_backoff_seconds, config.maximal_backoff_seconds,
                         config.queue_run_delay_seconds, config.maximal_queue_lifetime_seconds,
                         config.bounce_queue_lifetime_seconds});
+  manager_for_forwards = &manager;
   services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
   manager.set_notifier([&spool, &manager, &config](
                            const queue::Envelope& original, const queue::Notification& notice,

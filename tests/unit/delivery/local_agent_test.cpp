@@ -162,21 +162,42 @@ TEST_F(LocalAgentTest, UnknownUserBounces) {
   EXPECT_FALSE(fs::exists(config_.mail_root + "/example.org/nobody"));
 }
 
-TEST_F(LocalAgentTest, OtherDomainIsDeferred) {
+TEST_F(LocalAgentTest, OtherDomainIsNotItsBusiness) {
   queue_message({"alice@example.net"});
   auto results = deliver({0});
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].state, RecipientState::Deferred);
-  EXPECT_EQ(results[0].dsn, "4.4.1");
+  EXPECT_EQ(results[0].dsn, "4.3.5");
   EXPECT_FALSE(fs::exists(config_.mail_root));
 }
 
-TEST_F(LocalAgentTest, AliasToAnotherDomainIsDeferred) {
+TEST_F(LocalAgentTest, AliasToAnotherDomainIsDeferredWithoutAForwarder) {
   queue_message({"outside@example.org"});
   auto results = deliver({0});
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].state, RecipientState::Deferred);
-  EXPECT_EQ(results[0].dsn, "4.4.1");
+  EXPECT_EQ(results[0].dsn, "4.3.5");
+}
+
+TEST_F(LocalAgentTest, AliasToAnotherDomainIsForwarded) {
+  queue_message({"outside@example.org"});
+  config::RecipientDirectory recipients = directory();
+  std::vector<std::string> asked;
+  std::string delivered_to;
+  LocalDeliveryAgent::Options options{"mx.example.org", [&](const auto& request) {
+                                        asked = request.addresses;
+                                        delivered_to = request.delivered_to;
+                                        return Result<std::string>(std::string("NEWID"));
+                                      }};
+  LocalDeliveryAgent agent(config_, recipients, options);
+  std::vector<std::size_t> pending{0};
+  queue::DeliveryJob job{envelope_, spool_file_, header_.size(), pending, false};
+  auto results = agent.deliver(job);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].state, RecipientState::Delivered);
+  EXPECT_EQ(results[0].text, "forwarded as NEWID");
+  EXPECT_FALSE(asked.empty());
+  EXPECT_EQ(delivered_to, "outside@example.org");
 }
 
 TEST_F(LocalAgentTest, MessageOverMailboxSizeLimitBounces) {
