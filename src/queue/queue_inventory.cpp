@@ -96,7 +96,8 @@ std::string format_mailq(const std::vector<QueuedMessage>& messages) {
   std::uint64_t total = 0;
   for (const QueuedMessage& message : messages) {
     const Envelope& envelope = message.envelope;
-    const char* mark = message.folder == "active" ? "*" : message.folder == "hold" ? "!" : "";
+    // Postfix's status column: '*' active, '!' on hold, a space otherwise, so the columns line up.
+    const char* mark = message.folder == "active" ? "*" : message.folder == "hold" ? "!" : " ";
     out += fmt::format("{:<12}{:>8} {}  {}\n", envelope.queue_id + mark, message.size,
                        arrival_text(envelope.arrival_time),
                        envelope.sender.empty() ? "MAILER-DAEMON" : envelope.sender);

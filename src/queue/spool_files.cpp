@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "queue/queue_id.hpp"
 
@@ -59,11 +60,20 @@ std::vector<std::string> list_queue_ids(const std::string& folder) {
 }
 
 std::int64_t next_attempt_time(const std::string& log) {
-  std::size_t at = log.rfind("schedule ");
-  if (at == std::string::npos || (at > 0 && log[at - 1] != '\n')) return 0;
-  std::size_t space = log.find(' ', at + 9);
-  if (space == std::string::npos) return 0;
-  return std::strtoll(log.c_str() + space + 1, nullptr, 10);
+  // Records are whole lines, as apply_results reads them: a torn last line (a crash mid-append) is
+  // none, and "schedule " counts only at the start of a line (a status text may end in the word).
+  std::string_view records(log.data(), log.rfind('\n') + 1);  // npos + 1 == 0: nothing complete
+  std::size_t at = records.rfind("\nschedule ");
+  if (at != std::string_view::npos) {
+    ++at;
+  } else if (records.starts_with("schedule ")) {
+    at = 0;
+  } else {
+    return 0;
+  }
+  std::size_t space = records.find(' ', at + 9);
+  if (space == std::string_view::npos) return 0;
+  return std::strtoll(records.data() + space + 1, nullptr, 10);
 }
 
 }  // namespace tern::queue

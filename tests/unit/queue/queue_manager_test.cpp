@@ -1,5 +1,6 @@
 // The queue manager with a recording delivery function: delivery and removal, log lines, crash
-// recovery from active/ and its results log, corrupt files, deferral with a schedule, flush, stop.
+// recovery from active/ and its results log, corrupt files, deferral with a schedule, flush, stop,
+// and the queue tool's changes through control().
 #include "queue/queue_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -7,10 +8,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -366,6 +370,220 @@ TEST_F(QueueManagerTest, StopFinishesTheMessageInHandAndLeavesTheRest) {
   EXPECT_EQ(started.load(), 1);
   EXPECT_FALSE(exists("active/" + first));  // finished
   EXPECT_TRUE(exists("active/" + second));  // left for recovery at the next start
+}
+
+// ---- control(): the queue tool's changes through ternd ----
+
+// A delivery function that delivers everything and records the ids it saw, but holds the message
+// `blocked_id` in hand until the test opens the gate: a message "being delivered right now", and a
+// single worker kept busy so that later submissions wait in the work list.
+class GatedDelivery {
+ public:
+  explicit GatedDelivery(std::string blocked_id)
+      : blocked_id_(std::move(blocked_id)), gate_(opened_.get_future().share()) {}
+  ~GatedDelivery() { open(); }
+
+  DeliverFunction function() {
+    return [this](const DeliveryJob& job) {
+      {
+        std::lock_guard lock(mutex_);
+        delivered_.push_back(job.envelope.queue_id);
+      }
+      if (job.envelope.queue_id == blocked_id_) {
+        started_ = true;
+        gate_.wait_for(5s);  // bounded: a failed test must not hang in ~QueueManager
+      }
+      std::vector<RecipientResult> results;
+      for (std::size_t index : job.pending) {
+        results.push_back({index, RecipientState::Delivered, "2.0.0", "delivered to test"});
+      }
+      return results;
+    };
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    if (!is_open_) opened_.set_value();
+    is_open_ = true;
+  }
+  bool started() const { return started_; }
+  std::vector<std::string> delivered() const {
+    std::lock_guard lock(mutex_);
+    return delivered_;
+  }
+  std::size_t times_delivered(const std::string& id) const {
+    auto all = delivered();
+    return static_cast<std::size_t>(std::count(all.begin(), all.end(), id));
+  }
+
+ private:
+  std::string blocked_id_;
+  std::promise<void> opened_;
+  std::shared_future<void> gate_;
+  std::atomic<bool> started_{false};
+  bool is_open_ = false;
+  mutable std::mutex mutex_;
+  std::vector<std::string> delivered_;
+};
+
+class QueueManagerControlTest : public QueueManagerTest {
+ protected:
+  // One worker busy with `blocker` (delivery started, not finished) and `waiting` in the work list.
+  void start_with_a_busy_worker(QueueManager& manager, GatedDelivery& delivery,
+                                const std::string& blocker, const std::string& waiting) {
+    manager.submit(blocker);
+    ASSERT_TRUE(wait_until([&] { return delivery.started(); }));
+    manager.submit(waiting);
+    ASSERT_EQ(manager.pending(), 2u);
+  }
+  // Lets the blocked delivery finish and waits until the queue manager is idle.
+  static void finish(QueueManager& manager, GatedDelivery& delivery) {
+    delivery.open();
+    ASSERT_TRUE(wait_until([&] { return manager.pending() == 0; }));
+    std::this_thread::sleep_for(20ms);  // a wrongly kept job would be picked up by now
+  }
+};
+
+TEST_F(QueueManagerControlTest, HoldTakesAQueuedMessageOffTheWorkList) {
+  std::string blocker = write_message("active", {"bob@example.org"}, "1");
+  std::string target = write_message("active", {"carol@example.org"}, "2");
+  GatedDelivery delivery(blocker);
+  QueueManager manager(directory_, delivery.function(), 1, kNoAutomaticRetry);
+  start_with_a_busy_worker(manager, delivery, blocker, target);
+  Status held = manager.control({QueueVerb::Hold, target});
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(manager.pending(), 1u);
+  EXPECT_TRUE(exists("hold/" + target));
+  finish(manager, delivery);
+  EXPECT_EQ(delivery.times_delivered(target), 0u);
+  EXPECT_TRUE(exists("hold/" + target));
+  EXPECT_FALSE(exists("active/" + target));
+  EXPECT_NE(log().find(target + ": placed on hold by the queue tool"), std::string::npos) << log();
+
+  // Released, it is delivered at once and leaves the queue.
+  Status released = manager.control({QueueVerb::Release, target});
+  ASSERT_TRUE(released) << released.error().message;
+  ASSERT_TRUE(wait_until([&] { return !exists("active/" + target) && manager.pending() == 0; }));
+  EXPECT_EQ(delivery.times_delivered(target), 1u);
+  EXPECT_FALSE(exists("hold/" + target));
+  EXPECT_NE(log().find(target + ": released from hold by the queue tool"), std::string::npos);
+}
+
+TEST_F(QueueManagerControlTest, DeleteTakesAQueuedMessageOffTheWorkList) {
+  std::string blocker = write_message("active", {"bob@example.org"}, "1");
+  std::string target = write_message("active", {"carol@example.org"}, "2");
+  std::ofstream(directory_ + "/active/" + target + ".results")
+      << encode_result(0, RecipientState::Deferred, 1, "busy");
+  GatedDelivery delivery(blocker);
+  QueueManager manager(directory_, delivery.function(), 1, kNoAutomaticRetry);
+  start_with_a_busy_worker(manager, delivery, blocker, target);
+  Status deleted = manager.control({QueueVerb::Delete, target});
+  ASSERT_TRUE(deleted) << deleted.error().message;
+  EXPECT_FALSE(exists("active/" + target));
+  EXPECT_FALSE(exists("active/" + target + ".results"));
+  finish(manager, delivery);
+  EXPECT_EQ(delivery.times_delivered(target), 0u);
+  EXPECT_EQ(delivery.times_delivered(blocker), 1u);
+  EXPECT_NE(log().find(target + ": removed by the queue tool"), std::string::npos) << log();
+}
+
+TEST_F(QueueManagerControlTest, AMessageBeingDeliveredIsRefused) {
+  std::string blocker = write_message("active", {"bob@example.org"}, "1");
+  std::string other = write_message("active", {"carol@example.org"}, "2");
+  GatedDelivery delivery(blocker);
+  QueueManager manager(directory_, delivery.function(), 1, kNoAutomaticRetry);
+  start_with_a_busy_worker(manager, delivery, blocker, other);
+  for (QueueVerb verb :
+       {QueueVerb::Delete, QueueVerb::Hold, QueueVerb::Release, QueueVerb::Requeue}) {
+    Status refused = manager.control({verb, blocker});
+    ASSERT_FALSE(refused) << static_cast<int>(verb);
+    EXPECT_EQ(refused.error().message,
+              blocker + ": being delivered right now; try again in a moment");
+  }
+  EXPECT_TRUE(exists("active/" + blocker));
+  finish(manager, delivery);
+  EXPECT_FALSE(exists("active/" + blocker));  // delivered and removed as usual
+  EXPECT_EQ(delivery.times_delivered(blocker), 1u);
+  EXPECT_EQ(delivery.times_delivered(other), 1u);
+}
+
+TEST_F(QueueManagerControlTest, RequeueDeliversADeferredMessageNow) {
+  std::string id = write_message("deferred", {"bob@example.org", "carol@example.org"}, "body");
+  std::ofstream(directory_ + "/deferred/" + id + ".results")
+      << encode_result(0, RecipientState::Delivered, 1, "ok")
+      << encode_result(1, RecipientState::Deferred, 1, "busy")
+      << encode_schedule(1, std::time(nullptr) + 3600);  // not due for an hour
+  Recorder recorder;
+  QueueManager manager(directory_, recorder.function(), 1, kNoAutomaticRetry);
+  Status requeued = manager.control({QueueVerb::Requeue, id});
+  ASSERT_TRUE(requeued) << requeued.error().message;
+  ASSERT_TRUE(wait_until(
+      [&] { return recorder.count() == 1 && manager.pending() == 0 && !exists("active/" + id); }));
+  EXPECT_FALSE(exists("deferred/" + id));
+  EXPECT_EQ(recorder.calls()[0].pending, std::vector<std::size_t>{1});  // the log came along
+  EXPECT_NE(log().find(id + ": requeued by the queue tool"), std::string::npos) << log();
+}
+
+TEST_F(QueueManagerControlTest, RequeueOfAQueuedMessageDeliversItOnce) {
+  std::string blocker = write_message("active", {"bob@example.org"}, "1");
+  std::string target = write_message("active", {"carol@example.org"}, "2");
+  GatedDelivery delivery(blocker);
+  QueueManager manager(directory_, delivery.function(), 1, kNoAutomaticRetry);
+  start_with_a_busy_worker(manager, delivery, blocker, target);
+  ASSERT_TRUE(manager.control({QueueVerb::Requeue, target}));
+  EXPECT_EQ(manager.pending(), 2u);  // already in the work list: not added twice
+  finish(manager, delivery);
+  EXPECT_EQ(delivery.times_delivered(target), 1u);
+}
+
+TEST_F(QueueManagerControlTest, ReleaseOfAHeldMessageDeliversIt) {
+  std::string id = write_message("hold", {"bob@example.org"}, "body");
+  Recorder recorder;
+  QueueManager manager(directory_, recorder.function(), 1, kNoAutomaticRetry);
+  manager.recover();  // held messages are not recovered
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(recorder.count(), 0u);
+  ASSERT_TRUE(manager.control({QueueVerb::Release, id}));
+  ASSERT_TRUE(wait_until([&] { return recorder.count() == 1 && manager.pending() == 0; }));
+  ASSERT_TRUE(wait_until([&] { return !exists("active/" + id); }));
+  EXPECT_FALSE(exists("hold/" + id));
+}
+
+TEST_F(QueueManagerControlTest, ErrorsOfTheOperationsPassThrough) {
+  Recorder recorder;
+  QueueManager manager(directory_, recorder.function(), 1, kNoAutomaticRetry);
+  std::string missing = new_queue_id();
+  Status deleted = manager.control({QueueVerb::Delete, missing});
+  ASSERT_FALSE(deleted);
+  EXPECT_EQ(deleted.error().message, missing + ": no such message in the queue");
+  std::string held = write_message("hold", {"bob@example.org"}, "body");
+  Status again = manager.control({QueueVerb::Hold, held});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message, held + ": already on hold");
+  Status requeued = manager.control({QueueVerb::Requeue, held});
+  ASSERT_FALSE(requeued);
+  EXPECT_EQ(requeued.error().message, held + ": on hold (release it first)");
+  EXPECT_EQ(manager.pending(), 0u);
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(recorder.count(), 0u);
+  EXPECT_TRUE(exists("hold/" + held));
+}
+
+TEST_F(QueueManagerControlTest, FlushRetriesDeferredMessagesNow) {
+  std::string id = write_message("deferred", {"bob@example.org"}, "body");
+  std::ofstream(directory_ + "/deferred/" + id + ".results")
+      << encode_result(0, RecipientState::Deferred, 1, "busy")
+      << encode_schedule(1, std::time(nullptr) + 3600);
+  std::string held = write_message("hold", {"carol@example.org"}, "body");
+  Recorder recorder;
+  QueueManager manager(directory_, recorder.function(), 1, kNoAutomaticRetry);
+  auto flushed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(manager.control({QueueVerb::Flush, ""}));
+  ASSERT_TRUE(wait_until(
+      [&] { return recorder.count() == 1 && manager.pending() == 0 && !exists("active/" + id); }));
+  EXPECT_LT(std::chrono::steady_clock::now() - flushed_at, 2s);
+  EXPECT_FALSE(exists("deferred/" + id));
+  EXPECT_EQ(recorder.calls()[0].queue_id, id);
+  EXPECT_TRUE(exists("hold/" + held));  // flush does not release held mail
 }
 
 }  // namespace
