@@ -3,11 +3,13 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "queue/queue_id.hpp"
 #include "queue/spool_files.hpp"
 
 namespace tern::queue {
@@ -74,9 +76,12 @@ std::vector<QueuedMessage> list_queue(const std::string& spool_directory,
 }
 
 Result<QueuedMessage> find_queued(const std::string& spool_directory, const std::string& queue_id) {
+  if (!is_queue_id(queue_id)) return Error{fmt::format("{}: not a queue id", queue_id)};
   for (const char* folder : kFolders) {
-    auto message = read_message(spool_directory, folder, queue_id);
-    if (message) return message;
+    if (::access(fmt::format("{}/{}/{}", spool_directory, folder, queue_id).c_str(), F_OK) != 0) {
+      continue;
+    }
+    return read_message(spool_directory, folder, queue_id);  // its own error if unreadable
   }
   return Error{fmt::format("{}: no such message in the queue", queue_id)};
 }

@@ -356,15 +356,17 @@ void QueueManager::requeue_deferred(bool only_due) {
       std::int64_t next = log ? next_attempt_time(*log) : 0;
       if (next > now) continue;
     }
-    ::rename((deferred + id + ".results").c_str(), (active + id + ".results").c_str());
-    if (::rename((deferred + id).c_str(), (active + id).c_str()) == 0) due.push_back(id);
-  }
-  if (due.empty()) return;
-  {
+    // Under the queue lock, so a `tern queue` change to the same message (control()) never lands
+    // between the two renames.
     std::lock_guard lock(mutex_);
-    for (const std::string& id : due) jobs_.push_back(Job{id, false});
+    if (::access((deferred + id).c_str(), F_OK) != 0) continue;  // held or deleted meanwhile
+    ::rename((deferred + id + ".results").c_str(), (active + id + ".results").c_str());
+    if (::rename((deferred + id).c_str(), (active + id).c_str()) == 0) {
+      jobs_.push_back(Job{id, false});
+      due.push_back(id);
+    }
   }
-  wake_.notify_all();
+  if (!due.empty()) wake_.notify_all();
 }
 
 void QueueManager::retry_loop() {

@@ -51,7 +51,10 @@ Result<ControlCommand> parse_control_command(std::string_view line) {
   std::vector<std::string> words = split_list(line);
   if (words.empty()) return Error{"empty command"};
   std::string verb = to_lower_ascii(words[0]);
-  if (verb == "flush" && words.size() == 1) return ControlCommand{QueueVerb::Flush, ""};
+  if (verb == "flush") {
+    if (words.size() != 1) return Error{"usage: flush"};
+    return ControlCommand{QueueVerb::Flush, ""};
+  }
   static constexpr std::pair<std::string_view, QueueVerb> kVerbs[] = {
       {"delete", QueueVerb::Delete},
       {"hold", QueueVerb::Hold},
