@@ -71,4 +71,24 @@ std::string describe_tls_session(const SSL* ssl) {
                      SSL_CIPHER_get_name(cipher), secret_bits, algorithm_bits);
 }
 
+Result<std::shared_ptr<asio::ssl::context>> make_client_tls_context(
+    const TlsClientSettings& settings) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, settings.minimum_version);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  if (settings.system_ca_store && SSL_CTX_set_default_verify_paths(native) != 1) {
+    return Error{fmt::format("cannot load the system CA store: {}", openssl_reason())};
+  }
+  if (!settings.ca_file.empty() || !settings.ca_path.empty()) {
+    const char* file = settings.ca_file.empty() ? nullptr : settings.ca_file.c_str();
+    const char* path = settings.ca_path.empty() ? nullptr : settings.ca_path.c_str();
+    if (SSL_CTX_load_verify_locations(native, file, path) != 1) {
+      return Error{fmt::format("cannot load CA certificates from {}{}: {}", settings.ca_file,
+                               settings.ca_path, openssl_reason())};
+    }
+  }
+  return context;
+}
+
 }  // namespace tern::net

@@ -30,4 +30,17 @@ Result<std::shared_ptr<asio::ssl::context>> make_server_tls_context(
 // bits)".
 std::string describe_tls_session(const SSL* ssl);
 
+// The SMTP client's TLS context (outbound delivery, `tern send`): TLS 1.2 or newer, no
+// compression or renegotiation, and the system CA store (plus `ca_file`/`ca_path`, Postfix
+// smtp_tls_CAfile/smtp_tls_CApath) for the certificate checks of policy `verify`.
+struct TlsClientSettings {
+  int minimum_version = TLS1_2_VERSION;
+  std::string ca_file;  // PEM bundle trusted in addition to the system store
+  std::string ca_path;  // c_rehash'd directory trusted in addition to the system store
+  bool system_ca_store = true;
+};
+
+Result<std::shared_ptr<asio::ssl::context>> make_client_tls_context(
+    const TlsClientSettings& settings = {});
+
 }  // namespace tern::net
