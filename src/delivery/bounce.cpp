@@ -45,9 +45,12 @@ mime::DsnRecipient dsn_recipient(const queue::Recipient& recipient, bool failure
   entry.action =
       failure ? mime::DsnRecipient::Action::Failed : mime::DsnRecipient::Action::Delivered;
   entry.status = recipient.dsn_status;
-  if (!recipient.status_text.empty()) {
+  if (!recipient.diagnostic.empty()) {
+    entry.diagnostic = recipient.diagnostic;
+  } else if (!recipient.status_text.empty()) {
     entry.diagnostic = fmt::format("X-tern; {}", recipient.status_text);
   }
+  entry.remote_mta = recipient.remote_mta;
   entry.last_attempt = static_cast<std::time_t>(recipient.last_attempt);
   return entry;
 }

@@ -19,7 +19,9 @@ struct Recipient {
   std::string status_text;   // last result, e.g. "delivered to maildir" or a deferral reason
   std::string dsn_status{};  // RFC 3463 status of the last result ("5.1.1"), empty if unknown
   std::int64_t last_attempt = 0;
-  bool notified = false;  // a delivery status notification about it was queued
+  std::string diagnostic{};  // the remote reply as a DSN Diagnostic-Code, if there was one
+  std::string remote_mta{};  // "dns; mx.example.org", if a remote server answered
+  bool notified = false;     // a delivery status notification about it was queued
 };
 
 struct Envelope {

@@ -237,11 +237,14 @@ void QueueManager::process(const Job& job) {
     std::int64_t now = now_seconds();
     for (const RecipientResult& result : results) {
       if (result.index >= envelope.recipients.size()) continue;
-      log += encode_result(result.index, result.state, now, result.text, result.dsn);
+      log += encode_result(result.index, result.state, now, result.text, result.dsn,
+                           result.diagnostic, result.remote_mta);
       Recipient& recipient = envelope.recipients[result.index];
       recipient.state = result.state;
       recipient.status_text = result.text;
       recipient.dsn_status = result.dsn;
+      recipient.diagnostic = result.diagnostic;
+      recipient.remote_mta = result.remote_mta;
       recipient.last_attempt = now;
     }
     if (auto appended = append_durably(results_path, log); !appended) {

@@ -27,6 +27,10 @@ struct RecipientResult {
   std::string dsn;   // "2.0.0", "4.4.1", "5.1.1"
   std::string text;  // "delivered to maildir", a deferral or bounce reason
   std::string relay = "local";
+  // For the DSN of a remote reply (RFC 3464 §2.3.5, §2.3.6): "smtp; 550 5.1.1 ..." and
+  // "dns; mx.example.org"; empty for this side's own decisions.
+  std::string diagnostic{};
+  std::string remote_mta{};
 };
 
 // Delivers the pending recipients of one message whose bytes start at data_offset in the spool

@@ -197,13 +197,17 @@ Result<SpoolHeader> decode_spool_header(std::string_view head) {
 }
 
 std::string encode_result(std::size_t recipient_index, RecipientState state, std::int64_t time,
-                          std::string_view text, std::string_view dsn) {
-  if (dsn.empty()) {
-    return fmt::format("{} {} {} {}\n", recipient_index, state_letter(state), time,
-                       escape_value(text));
+                          std::string_view text, std::string_view dsn, std::string_view diagnostic,
+                          std::string_view remote_mta) {
+  std::string line =
+      fmt::format("{} {} {} {}", recipient_index, state_letter(state), time, escape_value(text));
+  if (!dsn.empty() || !diagnostic.empty() || !remote_mta.empty()) {
+    line += fmt::format(" {}", escape_value(dsn));
   }
-  return fmt::format("{} {} {} {} {}\n", recipient_index, state_letter(state), time,
-                     escape_value(text), escape_value(dsn));
+  if (!diagnostic.empty() || !remote_mta.empty()) {
+    line += fmt::format(" {} {}", escape_value(diagnostic), escape_value(remote_mta));
+  }
+  return line + "\n";
 }
 
 std::string encode_notified(std::size_t recipient_index) {
@@ -239,14 +243,16 @@ Status apply_results(std::string_view log, Envelope& envelope) {
     }
     RecipientState state{};
     std::int64_t time = 0;
-    if ((fields.size() != 4 && fields.size() != 5) || !parse_number(fields[0], index) ||
-        !parse_state(fields[1], state) || !parse_number(fields[2], time) ||
-        index >= envelope.recipients.size()) {
+    if ((fields.size() < 4 || fields.size() > 7 || fields.size() == 6) ||
+        !parse_number(fields[0], index) || !parse_state(fields[1], state) ||
+        !parse_number(fields[2], time) || index >= envelope.recipients.size()) {
       return bad();
     }
     envelope.recipients[index].state = state;
     envelope.recipients[index].status_text = unescape_value(fields[3]);
-    envelope.recipients[index].dsn_status = fields.size() == 5 ? unescape_value(fields[4]) : "";
+    envelope.recipients[index].dsn_status = fields.size() >= 5 ? unescape_value(fields[4]) : "";
+    envelope.recipients[index].diagnostic = fields.size() == 7 ? unescape_value(fields[5]) : "";
+    envelope.recipients[index].remote_mta = fields.size() == 7 ? unescape_value(fields[6]) : "";
     envelope.recipients[index].last_attempt = time;
   }
   return ok_status();

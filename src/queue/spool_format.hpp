@@ -30,8 +30,10 @@ std::uint64_t announced_header_length(std::string_view head);
 // schedule.
 // `dsn` (the RFC 3463 status, e.g. "5.1.1") is kept for the delivery status notification; records
 // written without it (older spools) read back with an empty status.
+// `diagnostic` and `remote_mta` describe a remote server's reply for the DSN.
 std::string encode_result(std::size_t recipient_index, RecipientState state, std::int64_t time,
-                          std::string_view text, std::string_view dsn = "");
+                          std::string_view text, std::string_view dsn = "",
+                          std::string_view diagnostic = "", std::string_view remote_mta = "");
 // The sender was told about this recipient (a DSN was queued), so recovery never tells twice.
 std::string encode_notified(std::size_t recipient_index);
 std::string encode_schedule(int attempts, std::int64_t next_attempt_time);

@@ -33,6 +33,7 @@
 #include "base/logging.hpp"
 #include "delivery/bounce.hpp"
 #include "delivery/local_agent.hpp"
+#include "delivery/remote_agent.hpp"
 #include "mime/message_id.hpp"
 #include "net/listener.hpp"
 #include "net/self_signed.hpp"
@@ -359,14 +360,40 @@ int run_daemon(const DaemonOptions& options) {
       [&spool, &manager_for_forwards](const delivery::LocalDeliveryAgent::ForwardRequest& request) {
         return queue_forward(*spool.value(), *manager_for_forwards, request);
       }};
+  // The SMTP client verifies against the system's CA store (smtp_tls_security_level = verify).
+  auto client_tls = net::make_client_tls_context();
+  if (!client_tls) spdlog::warn("no TLS for outbound mail: {}", client_tls.error().message);
+  delivery::RemoteDeliveryAgent remote_agent(
+      config, client_tls ? client_tls.value() : std::shared_ptr<asio::ssl::context>());
   queue::QueueManager manager(
       config.queue_directory,
-      [&config, &directory, &agent_options](const queue::DeliveryJob& job) {
+      [&config, &directory, &agent_options, &remote_agent](const queue::DeliveryJob& job) {
         auto tables = directory.get();
-        delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
-        return agent.deliver(job);
+        // mydestination recipients are the local agent's; everything else goes out over SMTP.
+        std::vector<std::size_t> local, remote;
+        for (std::size_t index : job.pending) {
+          const std::string& address = job.envelope.recipients[index].address;
+          std::size_t at = address.rfind('@');
+          bool is_local =
+              at == std::string::npos || tables->is_local_domain(address.substr(at + 1));
+          (is_local ? local : remote).push_back(index);
+        }
+        std::vector<queue::RecipientResult> results;
+        if (!local.empty()) {
+          queue::DeliveryJob local_job{job.envelope, job.spool_file, job.data_offset, local,
+                                       job.recovered};
+          delivery::LocalDeliveryAgent agent(config, *tables, agent_options);
+          results = agent.deliver(local_job);
+        }
+        if (!remote.empty()) {
+          auto sent = remote_agent.deliver(job, remote);
+          results.insert(results.end(), sent.begin(), sent.end());
+        }
+        return results;
       },
-      2,
+      // Remote deliveries wait on the network: enough workers that a slow destination does not
+      // hold back the others.
+      8,
       queue::QueueTimes{config.minimal_backoff_seconds, config.maximal_backoff_seconds,
                         config.queue_run_delay_seconds, config.maximal_queue_lifetime_seconds,
                         config.bounce_queue_lifetime_seconds});

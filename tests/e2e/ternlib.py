@@ -148,6 +148,10 @@ class TernServer:
             "recipient_delimiter": "+",
             "mail_owner": "nobody",
             "data_directory": self.data_directory,
+            # Outbound mail must never leave loopback: remote recipients go to a closed loopback
+            # port (deferred), and DNS, if anything asks, to a loopback port nobody answers.
+            "relayhost": "[127.0.0.1]:9",
+            "resolver": "127.0.0.1@9",
         }
         if submission:
             config["submission_listen"] = f"127.0.0.1:{self.submission_port}"

@@ -1,0 +1,156 @@
+"""Outbound delivery end to end: ternd sends mail for other domains over SMTP to a scriptable
+remote MTA (python3-aiosmtpd) on loopback, through relayhost and through a real MX lookup answered
+by dnsmasq on a loopback port. Remote 5xx replies become bounces with the remote text, 4xx replies
+deferrals that wait in the queue."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from aiosmtpd.controller import Controller
+
+from ternlib import TERN, TernServer, free_port, timeout, wait_until
+
+MESSAGE = b"Subject: outbound\r\nMessage-ID: <out@test>\r\n\r\nline one\r\n.starts with a dot\r\n"
+
+
+class RemoteMta:
+    """Accepts everything except recipients starting with 'reject' (550) or 'later' (451)."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("reject"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if address.startswith("later"):
+            return "451 4.7.1 <%s>: greylisted, try again later" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 Ok: queued as REMOTE1"
+
+
+def start_remote(host, port):
+    handler = RemoteMta()
+    controller = Controller(handler, hostname=host, port=port, ready_timeout=timeout(10))
+    controller.start()
+    return handler, controller
+
+
+def send(server, sender, recipients, message=MESSAGE):
+    with server.connect() as conversation:
+        queue_id = conversation.send_message(sender, recipients, message)
+        conversation.quit()
+    return queue_id
+
+
+class RelayhostTest(unittest.TestCase):
+    def setUp(self):
+        port = free_port()
+        self.remote, controller = start_remote("127.0.0.1", port)
+        self.addCleanup(controller.stop)
+        self.server = TernServer({"relayhost": f"[127.0.0.1]:{port}",
+                                  "smtp_tls_security_level": "may"})
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        self.addCleanup(self.server.stop)
+        self.port = port
+
+    def test_delivered_to_the_remote_server(self):
+        queue_id = send(self.server, "alice@example.test", ["bob@remote.example"])
+        self.assertTrue(wait_until(lambda: self.remote.messages, 15), self.server.log_text()[-3000:])
+        sender, recipients, content = self.remote.messages[0]
+        self.assertEqual(sender, "alice@example.test")
+        self.assertEqual(recipients, ["bob@remote.example"])
+        self.assertTrue(content.endswith(MESSAGE), content)  # byte-exact after our Received:
+        self.assertIn(b"Received: from client.example", content)
+        self.server.wait_for_log(
+            rf"{queue_id}: to=<bob@remote\.example>, relay=\S*\[127\.0\.0\.1\]:{self.port}, "
+            r"delay=[\d.]+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as REMOTE1\)")
+        self.assertTrue(wait_until(lambda: not self.server.queue_files("active"), 10))
+
+    def test_remote_rejection_bounces_with_the_remote_text(self):
+        send(self.server, "alice@example.test", ["reject-me@remote.example"])
+        found = self.server.wait_for_messages("alice@example.test", 1, 15)
+        bounce = found[0]
+        self.assertIn(b"Undelivered Mail Returned to Sender", bounce)
+        self.assertIn(b"Final-Recipient: rfc822; reject-me@remote.example", bounce)
+        self.assertIn(b"Status: 5.1.1", bounce)
+        self.assertIn(b"Diagnostic-Code: smtp; 550 5.1.1", bounce)
+        self.assertIn(b"Remote-MTA: dns; 127.0.0.1", bounce)
+        self.assertEqual(self.remote.messages, [])
+
+    def test_temporary_failure_is_deferred_and_listed(self):
+        queue_id = send(self.server, "alice@example.test", ["later@remote.example"])
+        self.assertTrue(wait_until(lambda: queue_id in self.server.queue_files("deferred"), 15),
+                        self.server.log_text()[-3000:])
+        listing = subprocess.run([TERN, "queue", "-c", self.server.config_path, "list"],
+                                 capture_output=True, text=True, timeout=timeout(30)).stdout
+        self.assertIn("greylisted", listing)
+        self.assertIn("later@remote.example", listing)
+
+    def test_mixed_local_and_remote_recipients(self):
+        send(self.server, "alice@example.test", ["carol@example.test", "dan@remote.example"])
+        self.assertTrue(self.server.wait_for_messages("carol@example.test", 1))
+        self.assertTrue(wait_until(lambda: self.remote.messages, 15))
+        self.assertEqual(self.remote.messages[0][1], ["dan@remote.example"])
+
+
+@unittest.skipUnless(os.geteuid() == 0, "an MX host listens on port 25: needs root")
+@unittest.skipUnless(shutil.which("dnsmasq"), "dnsmasq is installed by scripts/deps.sh")
+class MxLookupTest(unittest.TestCase):
+    """remote.example has MX 10 mx1 (127.0.0.3, nothing listens) and MX 20 mx2 (127.0.0.2:25)."""
+
+    def setUp(self):
+        try:
+            self.remote, controller = start_remote("127.0.0.2", 25)
+        except OSError as error:
+            self.skipTest(f"cannot listen on 127.0.0.2:25: {error}")
+        self.addCleanup(controller.stop)
+        dns_port = free_port()
+        self.directory = tempfile.mkdtemp(prefix="tern-dns-")
+        self.addCleanup(shutil.rmtree, self.directory, True)
+        self.dns = subprocess.Popen(
+            ["dnsmasq", "--keep-in-foreground", "--no-daemon", "--no-resolv", "--no-hosts",
+             "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={dns_port}",
+             "--user=root", f"--pid-file={self.directory}/pid",
+             "--mx-host=remote.example,mx1.remote.example,10",
+             "--mx-host=remote.example,mx2.remote.example,20",
+             "--host-record=mx1.remote.example,127.0.0.3",
+             "--host-record=mx2.remote.example,127.0.0.2",
+             "--mx-host=nullmx.example,.,0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(self.dns.wait, 10)
+        self.addCleanup(self.dns.terminate)
+        time.sleep(0.3)
+        self.server = TernServer({"relayhost": None, "resolver": f"127.0.0.1@{dns_port}",
+                                  "smtp_connect_timeout": "5s", "inet_protocols": "ipv4"})
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        self.addCleanup(self.server.stop)
+
+    def test_next_mx_is_tried_when_the_first_refuses(self):
+        queue_id = send(self.server, "alice@example.test", ["bob@remote.example"])
+        self.assertTrue(wait_until(lambda: self.remote.messages, 20), self.server.log_text()[-3000:])
+        self.assertEqual(self.remote.messages[0][1], ["bob@remote.example"])
+        self.server.wait_for_log(
+            rf"{queue_id}: to=<bob@remote\.example>, relay=mx2\.remote\.example\[127\.0\.0\.2\]:25")
+
+    def test_null_mx_bounces_at_once(self):
+        send(self.server, "alice@example.test", ["someone@nullmx.example"])
+        bounce = self.server.wait_for_messages("alice@example.test", 1, 15)[0]
+        self.assertIn(b"Status: 5.1.10", bounce)
+        self.assertIn(b"nullMX", bounce)
+
+
+if __name__ == "__main__":
+    unittest.main()
