@@ -1,18 +1,28 @@
 // Subcommand dispatch for `tern` with CLI11: usage errors exit 2 with one line on stderr
-// ("tern: <what CLI11 found>"); --help and --version exit 0.
+// ("tern: <what CLI11 found>"); --help and --version exit 0. `tern sendmail` is listed here but
+// parses its own arguments: sendmail's getopt syntax (-oi, -fsender, -h hops) is not CLI11's, and
+// its usage errors exit 64 as sendmail's do.
 #include "cli/tern_cli.hpp"
 
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/check_config.hpp"
 #include "cli/queue_command.hpp"
+#include "cli/sendmail_command.hpp"
 #include "cli/user_command.hpp"
 
 namespace tern::cli {
 
 int run_tern_cli(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "sendmail") {
+    return run_sendmail_command(std::vector<std::string>(argv + 2, argv + argc), std::cin,
+                                std::cout, std::cerr);
+  }
   CLI::App app{"tern: the tern mail toolkit"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tern " TERN_VERSION);
@@ -27,6 +37,9 @@ int run_tern_cli(int argc, char** argv) {
   CLI::App* user = add_user_subcommand(app, user_command);
   QueueCommand queue_command;
   CLI::App* queue = add_queue_subcommand(app, queue_command);
+  app.add_subcommand("sendmail",
+                     "submit a message from standard input as sendmail(1) does (see tern sendmail "
+                     "--help)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
