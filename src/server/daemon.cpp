@@ -41,6 +41,7 @@
 #include "queue/queue_manager.hpp"
 #include "server/control_socket.hpp"
 #include "server/default_files.hpp"
+#include "server/pickup.hpp"
 #include "server/privileges.hpp"
 #include "server/session.hpp"
 
@@ -412,6 +413,15 @@ int run_daemon(const DaemonOptions& options) {
   if (!control) return fail(control.error().message);
   asio::co_spawn(*contexts.front(), serve_control_socket(std::move(control.value()), manager),
                  asio::detached);
+  // tern sendmail: local programs submit through the pickup socket.
+  PickupServices pickup_services{
+      &config, spool.value().get(),
+      [&manager](const std::string& queue_id) { manager.submit(queue_id); }};
+  std::string pickup_path = pickup_socket_path(config.queue_directory);
+  auto pickup = open_pickup_socket(*contexts.front(), pickup_path);
+  if (!pickup) return fail(pickup.error().message);
+  asio::co_spawn(*contexts.front(), serve_pickup_socket(std::move(pickup.value()), pickup_services),
+                 asio::detached);
 
   for (auto& [acceptor, role] : acceptors) {
     auto executor = acceptor.get_executor();
@@ -453,6 +463,7 @@ int run_daemon(const DaemonOptions& options) {
   password_checks.join();
   contexts.clear();
   ::unlink(control_path.c_str());
+  ::unlink(pickup_path.c_str());
   spdlog::info("stopped");
   return 0;
 }
