@@ -22,12 +22,12 @@
 
 #include "auth/password_hash.hpp"
 #include "base/strings.hpp"
-#include "mime/header_scanner.hpp"
 #include "mime/message_id.hpp"
 #include "mime/received.hpp"
 #include "net/smtp_stream.hpp"
 #include "net/tls_context.hpp"
 #include "server/commit.hpp"
+#include "server/header_completion.hpp"
 #include "smtp/data_decoder.hpp"
 #include "smtp/reply_catalog.hpp"
 
@@ -99,7 +99,6 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_to_message(std::string_view bytes);
   void write_content(std::string_view bytes);
   void finish_content();
-  void insert_missing_fields(std::string_view consumed, const mime::HeaderEnd& end);
   void queue_reply(const smtp::Reply& reply) { smtp::append_reply(output_, reply); }
   const char* stage() const;
   void log_rejection(const smtp::Reply& reply, std::string_view line);
@@ -124,9 +123,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string output_;
 
   std::optional<queue::IncomingMessage> message_;
-  // Submission only: finds the end of the client's header to add Message-ID/Date if missing.
-  std::optional<mime::HeaderScanner> header_scanner_;
-  std::string undecided_header_;
+  // Submission only: adds Message-ID/Date at the end of the client's header if missing.
+  std::optional<HeaderCompletion> header_completion_;
   queue::Envelope envelope_;
   bool storage_failed_ = false;
   bool chunk_too_big_ = false;
@@ -380,53 +378,36 @@ bool Session::begin_message() {
                             envelope_.recipients.size() == 1 ? envelope_.recipients[0].address : "",
                             static_cast<std::time_t>(envelope_.arrival_time)};
   write_to_message(mime::received_header(facts, config_.myhostname));
-  header_scanner_.reset();
-  undecided_header_.clear();
+  header_completion_.reset();
   if (protocol_.settings().auth_required) {
-    header_scanner_.emplace(std::vector<std::string>{"Message-ID", "Date"});
+    // What Postfix's cleanup does for submitted mail: a Message-ID and a Date when missing.
+    header_completion_.emplace(
+        std::vector<std::string>{"Message-ID", "Date"}, [this](const mime::HeaderScanner& scanner) {
+          return mime::missing_header_fields(
+              !scanner.has_field("Message-ID"), !scanner.has_field("Date"), envelope_.queue_id,
+              config_.myhostname, static_cast<std::time_t>(envelope_.arrival_time));
+        });
   }
   return true;
 }
 
-// The client's message bytes. While a submission message's header is being read, the bytes go
-// through the scanner, which holds back at most the start of one undecided line.
+// The client's message bytes. While a submission message's header is being read, they go through
+// the header completion, which holds back at most the start of one undecided line.
 void Session::write_content(std::string_view bytes) {
-  if (!header_scanner_ || header_scanner_->header_ended()) {
+  if (!header_completion_ || header_completion_->header_ended()) {
     write_to_message(bytes);
     return;
   }
-  undecided_header_.append(bytes);
-  auto step = header_scanner_->feed(undecided_header_);
-  std::string_view consumed(undecided_header_.data(), step.consumed);
-  if (step.header_end) {
-    insert_missing_fields(consumed, *step.header_end);
-  } else {
-    write_to_message(consumed);
-  }
-  undecided_header_.erase(0, step.consumed);
+  std::string ready;
+  header_completion_->feed(bytes, ready);
+  write_to_message(ready);
 }
 
 void Session::finish_content() {
-  if (!header_scanner_ || header_scanner_->header_ended()) return;
-  auto step = header_scanner_->finish(undecided_header_);
-  std::string_view consumed(undecided_header_.data(), step.consumed);
-  if (step.header_end) {
-    insert_missing_fields(consumed, *step.header_end);
-  } else {
-    write_to_message(consumed);
-  }
-  undecided_header_.clear();
-}
-
-// What Postfix's cleanup does for submitted mail: a Message-ID and a Date when the client sent
-// none.
-void Session::insert_missing_fields(std::string_view consumed, const mime::HeaderEnd& end) {
-  write_to_message(consumed.substr(0, end.offset));
-  std::string fields = mime::missing_header_fields(
-      !header_scanner_->has_field("Message-ID"), !header_scanner_->has_field("Date"),
-      envelope_.queue_id, config_.myhostname, static_cast<std::time_t>(envelope_.arrival_time));
-  if (!fields.empty()) write_to_message(mime::header_insertion(end, fields));
-  write_to_message(consumed.substr(end.offset));
+  if (!header_completion_) return;
+  std::string rest;
+  header_completion_->finish(rest);
+  write_to_message(rest);
 }
 
 void Session::write_to_message(std::string_view bytes) {
