@@ -67,4 +67,17 @@ std::vector<std::string_view> split_fields(std::string_view text, char separator
   return fields;
 }
 
+std::string printable_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '\t') {
+      c = ' ';
+    } else if (byte < 0x20 || byte >= 0x7F) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 }  // namespace tern

@@ -14,6 +14,10 @@ bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view text, std::string_view prefix);
 std::string_view trim(std::string_view text);
 
+// For logs and error messages quoting peer input: TAB becomes a space; other controls, DEL and
+// non-ASCII octets become '?', so the text is one line of plain ASCII.
+std::string printable_ascii(std::string_view text);
+
 // Splits a Postfix-style list: items separated by commas and/or whitespace; empty items dropped.
 std::vector<std::string> split_list(std::string_view text);
 

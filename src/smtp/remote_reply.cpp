@@ -10,6 +10,8 @@
 #include <optional>
 #include <vector>
 
+#include "base/strings.hpp"
+
 namespace tern::smtp {
 namespace {
 
@@ -17,24 +19,10 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// TAB becomes a space; other controls, DEL and non-ASCII octets '?'.
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '\t') {
-      c = ' ';
-    } else if (byte < 0x20 || byte >= 0x7F) {
-      c = '?';
-    }
-  }
-  return out;
-}
-
 // The start of a line, for error messages about it.
 std::string excerpt(std::string_view line) {
   constexpr std::size_t kShown = 40;
-  return printable(line.substr(0, kShown)) + (line.size() > kShown ? "..." : "");
+  return printable_ascii(line.substr(0, kShown)) + (line.size() > kShown ? "..." : "");
 }
 
 // RFC 3463 §2: class "." subject "." detail, subject and detail 1*3digit. Returns its length at the
@@ -82,7 +70,8 @@ RemoteReply malformed(std::string error, std::string_view raw) {
   RemoteReply reply;
   reply.status = "4.5.0";  // RFC 3463 X.5.0: other or undefined protocol status
   reply.error = std::move(error);
-  for (std::string_view line : split_lines(raw)) append_bounded(reply.diagnostic, printable(line));
+  for (std::string_view line : split_lines(raw))
+    append_bounded(reply.diagnostic, printable_ascii(line));
   return reply;
 }
 
@@ -152,8 +141,9 @@ RemoteReply parse_remote_reply(std::string_view raw) {
       line_text = rest == std::string_view::npos ? std::string_view() : line_text.substr(rest);
     }
     // Past the bound only the framing is still checked.
-    if (text.size() < RemoteReply::kMaxText) append_bounded(text, printable(line_text));
-    if (diagnostic.size() < RemoteReply::kMaxText) append_bounded(diagnostic, printable(line));
+    if (text.size() < RemoteReply::kMaxText) append_bounded(text, printable_ascii(line_text));
+    if (diagnostic.size() < RemoteReply::kMaxText)
+      append_bounded(diagnostic, printable_ascii(line));
   }
 
   RemoteReply reply;

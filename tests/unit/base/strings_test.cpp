@@ -90,5 +90,13 @@ TEST(StringsTest, SplitFieldsKeepsEmptyFields) {
   EXPECT_EQ(split_fields("a b", ' '), (Fields{"a", "b"}));
 }
 
+TEST(StringsTest, PrintableAsciiKeepsOneLineOfPlainAscii) {
+  EXPECT_EQ(printable_ascii("250 Ok"), "250 Ok");
+  EXPECT_EQ(printable_ascii("a\tb"), "a b");
+  EXPECT_EQ(printable_ascii("a\r\nb\x7F"), "a??b?");
+  EXPECT_EQ(printable_ascii("j\xC3\xB6rg"), "j??rg");
+  EXPECT_EQ(printable_ascii(""), "");
+}
+
 }  // namespace
 }  // namespace tern
