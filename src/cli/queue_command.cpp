@@ -144,8 +144,11 @@ CLI::App* add_queue_subcommand(CLI::App& app, QueueCommand& command) {
   CLI::App* show = queue->add_subcommand("show", "one message's envelope and headers");
   show->add_option("id", command.queue_id, "queue id")->required();
   show->callback([&command] { command.action = QueueAction::Show; });
-  queue->add_subcommand("flush", "ask ternd to retry every deferred message now")
-      ->callback([&command] { command.action = QueueAction::Flush; });
+  CLI::App* flush = queue->add_subcommand(
+      "flush", "ask ternd to retry deferred mail now: all of it, or what waits for DOMAIN");
+  flush->add_option("domain", command.domain,
+                    "only mail for this domain (\"@domain\": and its subdomains), as ETRN");
+  flush->callback([&command] { command.action = QueueAction::Flush; });
   struct Change {
     const char* name;
     const char* help;
@@ -193,7 +196,7 @@ int run_queue_command(const QueueCommand& command, std::ostream& out, std::ostre
   int status = 0;
   int changed = 0;
   for (const std::string& id : ids) {
-    Status done = apply_change(spool, queue::ControlCommand{verb, id});
+    Status done = apply_change(spool, queue::ControlCommand{verb, id, command.domain});
     if (!done) {
       errors << "tern: " << done.error().message << "\n";
       status = 1;

@@ -21,6 +21,7 @@ struct QueueCommand {
   std::string queue_id;     // show, delete, hold, release, requeue: an id, or ALL (not for show)
   std::string config_path;  // -c; empty: /etc/tern/main.cf, else the embedded default
   bool json = false;        // list --json
+  std::string domain;       // flush DOMAIN
 };
 
 CLI::App* add_queue_subcommand(CLI::App& app, QueueCommand& command);

@@ -119,20 +119,24 @@ void QueueManager::recover() {
   }
   if (!active.empty()) spdlog::info("recovered {} messages from the active queue", active.size());
   wake_.notify_all();
-  requeue_deferred(/*only_due=*/true);
+  requeue_deferred(/*all=*/false, {});
 }
 
-void QueueManager::flush() {
+void QueueManager::flush(const std::string& destination) {
   {
     std::lock_guard lock(mutex_);
-    flush_requested_ = true;
+    if (destination.empty()) {
+      flush_requested_ = true;
+    } else {
+      flush_destinations_.insert(destination);
+    }
   }
   retry_wake_.notify_all();
 }
 
 Status QueueManager::control(const ControlCommand& command) {
   if (command.verb == QueueVerb::Flush) {
-    flush();
+    flush(command.domain);
     return ok_status();
   }
   const std::string& id = command.queue_id;
@@ -347,17 +351,35 @@ bool QueueManager::notify_sender(Envelope& envelope, const std::string& path,
   return all_told;
 }
 
-// Moves deferred messages (due ones, or all on flush) back to active/ and queues them.
-void QueueManager::requeue_deferred(bool only_due) {
+bool QueueManager::waits_for(const std::string& path,
+                             const std::set<std::string>& destinations) const {
+  auto header = read_header(path);
+  if (!header) return false;
+  Envelope& envelope = header->envelope;
+  if (auto log = read_prefix(path + ".results", 16u << 20); log) {
+    (void)apply_results(*log, envelope);
+  }
+  return std::any_of(
+      envelope.recipients.begin(), envelope.recipients.end(), [&](const Recipient& recipient) {
+        return !is_final(recipient.state) &&
+               std::any_of(destinations.begin(), destinations.end(), [&](const std::string& d) {
+                 return in_flush_destination(recipient.address, d);
+               });
+      });
+}
+
+void QueueManager::requeue_deferred(bool all, const std::set<std::string>& destinations) {
   std::string deferred = directory_ + "/deferred/";
   std::string active = directory_ + "/active/";
   std::int64_t now = now_seconds();
   std::vector<std::string> due;
   for (const std::string& id : list_queue_ids(deferred)) {
-    if (only_due) {
+    if (!all) {
       auto log = read_prefix(deferred + id + ".results", 16u << 20);
       std::int64_t next = log ? next_attempt_time(*log) : 0;
-      if (next > now) continue;
+      if (next > now && (destinations.empty() || !waits_for(deferred + id, destinations))) {
+        continue;
+      }
     }
     // Under the queue lock, so a `tern queue` change to the same message (control()) never lands
     // between the two renames.
@@ -375,12 +397,14 @@ void QueueManager::requeue_deferred(bool only_due) {
 void QueueManager::retry_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    retry_wake_.wait_for(lock, std::chrono::seconds(times_.queue_run_delay_seconds),
-                         [this] { return stopping_ || flush_requested_; });
+    retry_wake_.wait_for(lock, std::chrono::seconds(times_.queue_run_delay_seconds), [this] {
+      return stopping_ || flush_requested_ || !flush_destinations_.empty();
+    });
     if (stopping_) break;
     bool all = std::exchange(flush_requested_, false);
+    std::set<std::string> destinations = std::exchange(flush_destinations_, {});
     lock.unlock();
-    requeue_deferred(/*only_due=*/!all);
+    requeue_deferred(all, destinations);
     lock.lock();
   }
 }

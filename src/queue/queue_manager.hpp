@@ -67,8 +67,10 @@ class QueueManager {
 
   void submit(const std::string& queue_id);  // a freshly committed message in active/
   void recover();                            // at start: active/ and due deferred/ messages
-  void flush();                              // ETRN / queue flush: retry every deferred message now
-  void stop();                               // finish the message in hand, then stop the threads
+  // ETRN / queue flush: retry deferred messages now; with a destination (see
+  // ControlCommand::domain) only those with a recipient still waiting there.
+  void flush(const std::string& destination = "");
+  void stop();  // finish the message in hand, then stop the threads
   // `tern queue` through ternd's control socket: delete, hold, release or requeue one message, or
   // flush. A message being delivered at this moment is refused (try again); others are changed
   // under the queue lock, so no worker picks them up halfway.
@@ -86,7 +88,10 @@ class QueueManager {
   void worker_loop();
   void retry_loop();
   void process(const Job& job);
-  void requeue_deferred(bool only_due);
+  // Moves deferred messages back to active/: every one, or those due, or those with a recipient
+  // waiting in one of `destinations`.
+  void requeue_deferred(bool all, const std::set<std::string>& destinations);
+  bool waits_for(const std::string& path, const std::set<std::string>& destinations) const;
   bool notify_sender(Envelope& envelope, const std::string& path, std::uint64_t data_offset);
   Status expire_recipients(Envelope& envelope, const std::string& results_path);
 
@@ -101,6 +106,7 @@ class QueueManager {
   std::set<std::string> in_progress_;
   bool stopping_ = false;
   bool flush_requested_ = false;
+  std::set<std::string> flush_destinations_;
   std::vector<std::thread> workers_;
   std::thread retry_thread_;
 };

@@ -45,6 +45,21 @@ Result<std::string> existing_folder(const std::string& spool_directory,
   return *folder;
 }
 
+// Letters, digits, '-' and '.' in labels, optionally after '@': what ETRN and `tern queue flush`
+// name. Anything else could not be a recipient domain.
+bool is_flush_destination(std::string_view text) {
+  if (text.starts_with('@')) text.remove_prefix(1);
+  if (text.empty() || text.size() > 253 || text.front() == '.' || text.back() == '.') return false;
+  char previous = '.';
+  for (char c : text) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '-' && c != '.') return false;
+    if (c == '.' && previous == '.') return false;
+    previous = c;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<ControlCommand> parse_control_command(std::string_view line) {
@@ -52,8 +67,12 @@ Result<ControlCommand> parse_control_command(std::string_view line) {
   if (words.empty()) return Error{"empty command"};
   std::string verb = to_lower_ascii(words[0]);
   if (verb == "flush") {
-    if (words.size() != 1) return Error{"usage: flush"};
-    return ControlCommand{QueueVerb::Flush, ""};
+    if (words.size() > 2) return Error{"usage: flush [DOMAIN]"};
+    std::string domain = words.size() == 2 ? to_lower_ascii(words[1]) : "";
+    if (!domain.empty() && !is_flush_destination(domain)) {
+      return Error{fmt::format("{}: not a domain", words[1])};
+    }
+    return ControlCommand{QueueVerb::Flush, "", domain};
   }
   static constexpr std::pair<std::string_view, QueueVerb> kVerbs[] = {
       {"delete", QueueVerb::Delete},
@@ -69,10 +88,22 @@ Result<ControlCommand> parse_control_command(std::string_view line) {
   return Error{fmt::format("unknown command: {}", words[0])};
 }
 
+bool in_flush_destination(std::string_view address, std::string_view destination) {
+  std::size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return false;
+  std::string domain = to_lower_ascii(address.substr(at + 1));
+  bool subdomains = destination.starts_with('@');
+  if (subdomains) destination.remove_prefix(1);
+  std::string wanted = to_lower_ascii(destination);
+  if (domain == wanted) return true;
+  return subdomains && domain.size() > wanted.size() && domain.ends_with(wanted) &&
+         domain[domain.size() - wanted.size() - 1] == '.';
+}
+
 std::string format_control_command(const ControlCommand& command) {
   switch (command.verb) {
     case QueueVerb::Flush:
-      return "flush";
+      return command.domain.empty() ? "flush" : "flush " + command.domain;
     case QueueVerb::Delete:
       return "delete " + command.queue_id;
     case QueueVerb::Hold:

@@ -18,11 +18,18 @@ enum class QueueVerb { Flush, Delete, Hold, Release, Requeue };
 struct ControlCommand {
   QueueVerb verb;
   std::string queue_id;  // empty for Flush
+  // Flush only: deferred mail for this destination ("example.org", or "@example.org" for the
+  // domain and its subdomains, as ETRN takes it, RFC 1985 §5); empty: every deferred message.
+  std::string domain{};
 };
 
-// "flush", "delete ID", "hold ID", "release ID", "requeue ID" (one line, no line ending).
+// "flush", "flush DOMAIN", "delete ID", "hold ID", "release ID", "requeue ID" (one line, no line
+// ending).
 Result<ControlCommand> parse_control_command(std::string_view line);
 std::string format_control_command(const ControlCommand& command);
+
+// Whether a recipient address is in the destination a flush names (see ControlCommand::domain).
+bool in_flush_destination(std::string_view address, std::string_view destination);
 
 // The folder ("active", "deferred", "hold") that holds the message, if any.
 std::optional<std::string> queue_folder_of(const std::string& spool_directory,

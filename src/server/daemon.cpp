@@ -406,7 +406,9 @@ int run_daemon(const DaemonOptions& options) {
     return queue_notification(*spool.value(), manager, config, original, notice, spool_file,
                               data_offset);
   });
-  services.flush_requested = [&manager] { manager.flush(); };
+  services.flush_requested = [&manager](const std::string& destination) {
+    manager.flush(destination);
+  };
   manager.recover();
   std::string control_path = control_socket_path(config.queue_directory);
   auto control = open_control_socket(*contexts.front(), control_path);

@@ -357,6 +357,8 @@ Step Protocol::handle_etrn(std::string_view argument) {
   if (!policy::is_valid_helo_hostname(name)) return reply(replies::syntax("ETRN domain"));
   Step step = reply(replies::etrn_queued(domain));
   step.action = Action::FlushQueue;
+  // "#queue" names a queue, which tern does not have: the domain after it is what is meant.
+  step.flush_destination = domain.front() == '@' ? std::string(domain) : std::string(name);
   return step;
 }
 

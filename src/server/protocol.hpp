@@ -75,6 +75,7 @@ struct Step {
   std::uint64_t chunk_size = 0;
   bool last_chunk = false;
   auth::Credentials credentials{};  // for Authenticate
+  std::string flush_destination{};  // for FlushQueue: "example.org" or "@example.org"
 };
 
 // The transaction being built between MAIL and the end of data.

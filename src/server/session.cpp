@@ -276,7 +276,7 @@ asio::awaitable<bool> Session::execute(Step step) {
     co_return false;
   }
   if (action == Action::FlushQueue) {
-    if (services_.flush_requested) services_.flush_requested();
+    if (services_.flush_requested) services_.flush_requested(step.flush_destination);
     queue_reply(step.reply);
     co_return true;
   }

@@ -28,7 +28,7 @@ struct SessionServices {
   std::function<std::shared_ptr<const config::RecipientDirectory>()> directory;
   queue::Spool* spool = nullptr;
   std::function<void(const std::string& queue_id)> message_queued;
-  std::function<void()> flush_requested;  // ETRN
+  std::function<void(const std::string& destination)> flush_requested;  // ETRN
   policy::ConnectionLimits* limits = nullptr;
   asio::ssl::context* tls = nullptr;             // null when smtpd_tls_security_level = none
   asio::thread_pool* password_checks = nullptr;  // hashing is slow: kept off the event loops

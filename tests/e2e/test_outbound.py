@@ -24,11 +24,12 @@ class RemoteMta:
     def __init__(self):
         self.messages = []
         self.lock = threading.Lock()
+        self.accept_later = False  # greylisting over: 'later' recipients are accepted
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("reject"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
-        if address.startswith("later"):
+        if address.startswith("later") and not self.accept_later:
             return "451 4.7.1 <%s>: greylisted, try again later" % address
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
@@ -97,6 +98,33 @@ class RelayhostTest(unittest.TestCase):
                                  capture_output=True, text=True, timeout=timeout(30)).stdout
         self.assertIn("greylisted", listing)
         self.assertIn("later@remote.example", listing)
+
+    def test_etrn_and_queue_flush_retry_only_their_domain(self):
+        waiting_here = send(self.server, "alice@example.test", ["later@remote.example"])
+        waiting_there = send(self.server, "alice@example.test", ["later@other.example"])
+        self.assertTrue(wait_until(lambda: {waiting_here, waiting_there} <=
+                                   set(self.server.queue_files("deferred")), 15),
+                        self.server.log_text()[-3000:])
+        self.remote.accept_later = True
+        with self.server.connect() as conversation:
+            conversation.ehlo()
+            conversation.chat("ETRN remote.example", 250, "Queuing started")
+            conversation.quit()
+        # Well before the next queue run (minimal_backoff_time is minutes away).
+        self.assertTrue(wait_until(lambda: len(self.remote.messages) == 1, 10),
+                        self.server.log_text()[-3000:])
+        self.assertEqual(self.remote.messages[0][1], ["later@remote.example"])
+        time.sleep(1)
+        self.assertIn(waiting_there, self.server.queue_files("deferred"))
+        flushed = subprocess.run([TERN, "queue", "-c", self.server.config_path, "flush", "other.example"],
+                                 capture_output=True, text=True, timeout=timeout(30))
+        self.assertEqual((flushed.returncode, flushed.stderr), (0, ""))
+        self.assertTrue(wait_until(lambda: len(self.remote.messages) == 2, 10))
+        self.assertEqual(self.remote.messages[1][1], ["later@other.example"])
+        bad = subprocess.run([TERN, "queue", "-c", self.server.config_path, "flush", "bad_domain!"],
+                             capture_output=True, text=True, timeout=timeout(30))
+        self.assertEqual(bad.returncode, 1)
+        self.assertEqual(bad.stderr, "tern: bad_domain!: not a domain\n")
 
     def test_mixed_local_and_remote_recipients(self):
         send(self.server, "alice@example.test", ["carol@example.test", "dan@remote.example"])

@@ -296,6 +296,30 @@ TEST_F(QueueManagerTest, FlushRetriesDeferredMessagesNow) {
   EXPECT_EQ(calls[1].data, "body");
 }
 
+TEST_F(QueueManagerTest, FlushOfADestinationRetriesOnlyMailWaitingForIt) {
+  Recorder recorder;
+  recorder.decide = [](const Envelope&, std::size_t) { return RecipientState::Deferred; };
+  QueueManager manager(directory_, recorder.function(), 2, kNoAutomaticRetry);
+  std::string for_sub = write_message("active", {"a@mx.example.net"}, "one");
+  std::string for_other = write_message("active", {"b@example.com"}, "two");
+  manager.submit(for_sub);
+  manager.submit(for_other);
+  ASSERT_TRUE(wait_until([&] {
+    return exists("deferred/" + for_sub) && exists("deferred/" + for_other) &&
+           manager.pending() == 0;
+  }));
+  manager.flush("example.net");  // the exact domain only: mx.example.net is not it
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(recorder.count(), 2u);
+  manager.flush("@example.net");  // the domain and its subdomains
+  ASSERT_TRUE(wait_until([&] { return recorder.count() == 3 && manager.pending() == 0; }));
+  std::this_thread::sleep_for(50ms);
+  auto calls = recorder.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[2].data, "one");
+  EXPECT_TRUE(exists("deferred/" + for_other));
+}
+
 TEST_F(QueueManagerTest, DueDeferredMessagesAreRetriedByTheQueueRun) {
   std::atomic<bool> accept{false};
   Recorder recorder;

@@ -70,6 +70,13 @@ TEST(ControlCommandTest, FormatAndParseRoundTrip) {
     EXPECT_EQ(format_control_command(*parsed), line);
   }
   EXPECT_EQ(format_control_command({QueueVerb::Flush, ""}), "flush");
+  EXPECT_EQ(format_control_command({QueueVerb::Flush, "", "@example.org"}), "flush @example.org");
+  auto domain = parse_control_command("flush Example.ORG");
+  ASSERT_TRUE(domain) << domain.error().message;
+  EXPECT_EQ(domain->domain, "example.org");
+  auto subdomains = parse_control_command("flush @example.org");
+  ASSERT_TRUE(subdomains) << subdomains.error().message;
+  EXPECT_EQ(subdomains->domain, "@example.org");
   EXPECT_EQ(format_control_command({QueueVerb::Delete, id}), "delete " + id);
   EXPECT_EQ(format_control_command({QueueVerb::Hold, id}), "hold " + id);
   EXPECT_EQ(format_control_command({QueueVerb::Release, id}), "release " + id);
@@ -96,7 +103,19 @@ TEST(ControlCommandTest, ErrorTexts) {
   EXPECT_EQ(parse_error("hold 6553f100000000a0001"), "6553f100000000a0001: not a queue id");
   EXPECT_EQ(parse_error("X"), "unknown command: X");
   EXPECT_EQ(parse_error("Bounce " + id), "unknown command: Bounce");  // as typed
-  EXPECT_NE(parse_error("flush " + id), "(parsed)");
+  EXPECT_EQ(parse_error("flush a.example b.example"), "usage: flush [DOMAIN]");
+  EXPECT_EQ(parse_error("flush exa_mple.org"), "exa_mple.org: not a domain");
+  EXPECT_EQ(parse_error("flush ..org"), "..org: not a domain");
+}
+
+TEST(QueueFlushDestinationTest, MatchesTheDomainOrItsSubdomains) {
+  EXPECT_TRUE(in_flush_destination("bob@example.org", "example.org"));
+  EXPECT_TRUE(in_flush_destination("bob@EXAMPLE.org", "example.ORG"));
+  EXPECT_FALSE(in_flush_destination("bob@mx.example.org", "example.org"));
+  EXPECT_TRUE(in_flush_destination("bob@mx.example.org", "@example.org"));
+  EXPECT_TRUE(in_flush_destination("bob@example.org", "@example.org"));
+  EXPECT_FALSE(in_flush_destination("bob@badexample.org", "@example.org"));
+  EXPECT_FALSE(in_flush_destination("bob", "example.org"));
 }
 
 // ---- Changes on a real spool ----

@@ -577,5 +577,17 @@ TEST(ProtocolTest, EncryptLevelRefusesMailUntilTls) {
   EXPECT_EQ(harness.protocol.on_line("STARTTLS").action, Action::StartTls);
 }
 
+TEST(ProtocolTest, EtrnNamesTheDestinationToFlush) {
+  Harness harness(test_config());
+  harness.protocol.on_line("EHLO client.test");
+  Step domain = harness.protocol.on_line("ETRN example.net");
+  EXPECT_EQ(domain.action, Action::FlushQueue);
+  EXPECT_EQ(domain.reply.code, 250);
+  EXPECT_EQ(domain.flush_destination, "example.net");
+  EXPECT_EQ(harness.protocol.on_line("ETRN @example.net").flush_destination, "@example.net");
+  EXPECT_EQ(harness.protocol.on_line("ETRN #example.net").flush_destination, "example.net");
+  EXPECT_EQ(harness.protocol.on_line("ETRN exa mple").reply.code, 501);
+}
+
 }  // namespace
 }  // namespace tern::server
