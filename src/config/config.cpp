@@ -121,7 +121,8 @@ class Loader {
 
   // Postfix time values: a number with an optional unit s, m, h, d or w (default seconds).
   // `default_unit` applies to a bare number, as Postfix's does ('d' for the queue lifetimes).
-  int seconds(std::string_view name, char default_unit = 's') {
+  // `zero_means_off`: 0 is a valid value that turns the feature off (delay_warning_time).
+  int seconds(std::string_view name, char default_unit = 's', bool zero_means_off = false) {
     std::string value(trim(text(name)));
     if (!value.empty() && std::isdigit(static_cast<unsigned char>(value.back()))) {
       value += default_unit;
@@ -152,7 +153,8 @@ class Loader {
     long long number = 0;
     auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
     if (multiplier == 0 || value.empty() || error != std::errc{} ||
-        end != value.data() + value.size() || number <= 0 || number > 100000000) {
+        end != value.data() + value.size() || number < 0 || (number == 0 && !zero_means_off) ||
+        number > 100000000) {
       fail(name,
            fmt::format("bad time value for {}: {} (expected e.g. 300s, 5m, 1h)", name, text(name)));
       return 1;
@@ -395,6 +397,7 @@ void read_outbound(Loader& loader, Config& config) {
   config.queue_run_delay_seconds = loader.seconds("queue_run_delay");
   config.maximal_queue_lifetime_seconds = loader.seconds("maximal_queue_lifetime", 'd');
   config.bounce_queue_lifetime_seconds = loader.seconds("bounce_queue_lifetime", 'd');
+  config.delay_warning_seconds = loader.seconds("delay_warning_time", 'h', true);
   if (config.maximal_backoff_seconds < config.minimal_backoff_seconds) {
     loader.fail("maximal_backoff_time",
                 "maximal_backoff_time is shorter than minimal_backoff_time");

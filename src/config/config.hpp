@@ -131,6 +131,7 @@ struct Config {
   int queue_run_delay_seconds = 300;
   int maximal_queue_lifetime_seconds = 5 * 86400;
   int bounce_queue_lifetime_seconds = 5 * 86400;
+  int delay_warning_seconds = 0;  // delay_warning_time; 0: no delay warnings
 
   // Outbound delivery (the SMTP client)
   std::string relayhost;              // "[host]:port", "host:port", "host"; empty: MX lookups

@@ -81,6 +81,7 @@ constexpr ParameterInfo kParameters[] = {
     {"queue_run_delay", "300s", K::Effective},
     {"maximal_queue_lifetime", "5d", K::Effective},
     {"bounce_queue_lifetime", "5d", K::Effective},
+    {"delay_warning_time", "0h", K::Effective},
     // Outbound delivery
     {"relayhost", "", K::Effective},
     {"resolver", "", K::Effective},
@@ -148,7 +149,6 @@ constexpr ParameterInfo kParameters[] = {
     {"anvil_rate_time_unit", "", K::PostfixNoEffect},
     {"default_process_limit", "", K::PostfixNoEffect},
     {"default_destination_concurrency_limit", "", K::PostfixNoEffect},
-    {"delay_warning_time", "", K::PostfixNoEffect},
     {"notify_classes", "", K::PostfixNoEffect},
     {"strict_rfc821_envelopes", "", K::PostfixNoEffect},
     {"disable_dns_lookups", "", K::PostfixNoEffect},

@@ -34,7 +34,17 @@ Result<std::string> read_original(const std::string& path, std::uint64_t offset)
   return text;
 }
 
-mime::DsnRecipient dsn_recipient(const queue::Recipient& recipient, bool failure) {
+mime::DsnRecipient::Action dsn_action(const queue::Recipient& recipient,
+                                      queue::Notification::Kind kind) {
+  if (kind == queue::Notification::Kind::Failure) return mime::DsnRecipient::Action::Failed;
+  if (kind == queue::Notification::Kind::Delay) return mime::DsnRecipient::Action::Delayed;
+  return recipient.handoff == queue::Handoff::RelayedWithoutDsn
+             ? mime::DsnRecipient::Action::Relayed
+             : mime::DsnRecipient::Action::Delivered;
+}
+
+mime::DsnRecipient dsn_recipient(const queue::Recipient& recipient,
+                                 const queue::Notification& notice) {
   mime::DsnRecipient entry;
   entry.final_recipient = "rfc822;" + recipient.address;
   if (!recipient.orcpt_address.empty()) {
@@ -42,8 +52,10 @@ mime::DsnRecipient dsn_recipient(const queue::Recipient& recipient, bool failure
         fmt::format("{};{}", recipient.orcpt_type.empty() ? "rfc822" : recipient.orcpt_type,
                     recipient.orcpt_address);
   }
-  entry.action =
-      failure ? mime::DsnRecipient::Action::Failed : mime::DsnRecipient::Action::Delivered;
+  entry.action = dsn_action(recipient, notice.kind);
+  if (entry.action == mime::DsnRecipient::Action::Delayed) {
+    entry.will_retry_until = static_cast<std::time_t>(notice.will_retry_until);
+  }
   entry.status = recipient.dsn_status;
   if (!recipient.diagnostic.empty()) {
     entry.diagnostic = recipient.diagnostic;
@@ -67,7 +79,6 @@ Result<std::string> build_notification(const NotificationSource& source, std::st
   auto original = read_original(source.spool_file, source.data_offset);
   if (!original) return original.error();
   const queue::Envelope& envelope = source.envelope;
-  bool failure = source.notice.kind == queue::Notification::Kind::Failure;
   mime::DsnReport report;
   report.reporting_mta = std::string(hostname);
   report.queue_id = envelope.queue_id;
@@ -78,7 +89,7 @@ Result<std::string> build_notification(const NotificationSource& source, std::st
   report.arrival = static_cast<std::time_t>(envelope.arrival_time);
   for (std::size_t index : source.notice.recipients) {
     if (index >= envelope.recipients.size()) continue;
-    report.recipients.push_back(dsn_recipient(envelope.recipients[index], failure));
+    report.recipients.push_back(dsn_recipient(envelope.recipients[index], source.notice));
   }
   report.return_full_message = envelope.ret == "FULL";
   report.original_message = *original;

@@ -173,6 +173,8 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
         const smtp::RecipientOutcome& outcome = delivery.recipients[i];
         RecipientResult result = recipient_result(members[i], outcome);
         result.diagnostic = outcome.diagnostic_code;
+        result.handoff =
+            outcome.remote_dsn ? queue::Handoff::RelayedWithDsn : queue::Handoff::RelayedWithoutDsn;
         if (!outcome.diagnostic_code.empty()) {
           // "mx.example.org[192.0.2.1]:25" -> "dns; mx.example.org"
           std::string host = outcome.relay.substr(0, outcome.relay.find('['));

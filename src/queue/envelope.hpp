@@ -10,6 +10,11 @@ namespace tern::queue {
 
 enum class RecipientState : std::uint8_t { Pending, Delivered, Deferred, Bounced };
 
+// Where a delivered recipient's message went: into a mailbox here, or on to a next hop that did or
+// did not take its DSN request. Without DSN there, a sender who asked for NOTIFY=SUCCESS is owed a
+// "relayed" notice from us; with it, the next hop reports (RFC 3461 §4.1, §5.2.2).
+enum class Handoff : std::uint8_t { Mailbox, RelayedWithoutDsn, RelayedWithDsn };
+
 struct Recipient {
   std::string address;        // as accepted at RCPT (lower-cased domain), "" never
   std::string orcpt_type;     // RFC 3461 ORCPT address type, empty when absent
@@ -22,6 +27,8 @@ struct Recipient {
   std::string diagnostic{};  // the remote reply as a DSN Diagnostic-Code, if there was one
   std::string remote_mta{};  // "dns; mx.example.org", if a remote server answered
   bool notified = false;     // a delivery status notification about it was queued
+  bool warned = false;       // a delay warning about it was queued (delay_warning_time)
+  Handoff handoff = Handoff::Mailbox;
 };
 
 struct Envelope {

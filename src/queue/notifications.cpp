@@ -14,10 +14,17 @@ bool is_postmaster(const std::string& address) {
 }  // namespace
 
 std::vector<Notification> pending_notifications(const Envelope& envelope,
-                                                std::vector<std::size_t>* silenced) {
+                                                std::vector<std::size_t>* silenced,
+                                                const DelayWarningPolicy& delay) {
   Notification failure{
       Notification::Kind::Failure, envelope.sender.empty() ? "postmaster" : envelope.sender, {}};
   Notification success{Notification::Kind::Success, envelope.sender, {}};
+  Notification warning{Notification::Kind::Delay,
+                       envelope.sender,
+                       {},
+                       envelope.arrival_time + delay.queue_lifetime_seconds};
+  bool warnings_due = delay.delay_warning_seconds > 0 && !envelope.sender.empty() &&
+                      delay.now - envelope.arrival_time >= delay.delay_warning_seconds;
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     const Recipient& recipient = envelope.recipients[i];
     if (recipient.notified) continue;
@@ -34,15 +41,26 @@ std::vector<Notification> pending_notifications(const Envelope& envelope,
         silenced->push_back(i);
       }
     } else if (recipient.state == RecipientState::Delivered) {
-      // Success notices go to a real sender only; <> never gets mail.
-      if ((notify & smtp::NotifySuccess) != 0 && !envelope.sender.empty()) {
+      // Success notices go to a real sender only; <> never gets mail. A next hop that took the
+      // DSN request sends its own.
+      if ((notify & smtp::NotifySuccess) != 0 && !envelope.sender.empty() &&
+          recipient.handoff != Handoff::RelayedWithDsn) {
         success.recipients.push_back(i);
+      } else if (silenced != nullptr && recipient.handoff == Handoff::RelayedWithDsn &&
+                 (notify & smtp::NotifySuccess) != 0) {
+        silenced->push_back(i);
       }
+    } else if (recipient.state == RecipientState::Deferred && warnings_due && !recipient.warned) {
+      // No NOTIFY: the MTA's choice (RFC 3461 §4.1); like Postfix, warn once delay_warning_time
+      // is set.
+      bool wants_delay = recipient.notify == 0 || (recipient.notify & smtp::NotifyDelay) != 0;
+      if (wants_delay) warning.recipients.push_back(i);
     }
   }
   std::vector<Notification> owed;
   if (!failure.recipients.empty()) owed.push_back(std::move(failure));
   if (!success.recipients.empty()) owed.push_back(std::move(success));
+  if (!warning.recipients.empty()) owed.push_back(std::move(warning));
   return owed;
 }
 

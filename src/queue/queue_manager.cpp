@@ -243,7 +243,11 @@ void QueueManager::process(const Job& job) {
       if (result.index >= envelope.recipients.size()) continue;
       log += encode_result(result.index, result.state, now, result.text, result.dsn,
                            result.diagnostic, result.remote_mta);
+      if (result.state == RecipientState::Delivered && result.handoff != Handoff::Mailbox) {
+        log += encode_handoff(result.index, result.handoff);
+      }
       Recipient& recipient = envelope.recipients[result.index];
+      recipient.handoff = result.handoff;
       recipient.state = result.state;
       recipient.status_text = result.text;
       recipient.dsn_status = result.dsn;
@@ -328,7 +332,10 @@ bool QueueManager::notify_sender(Envelope& envelope, const std::string& path,
                                  std::uint64_t data_offset) {
   if (!notify_) return true;
   std::vector<std::size_t> silenced;
-  std::vector<Notification> owed = pending_notifications(envelope, &silenced);
+  DelayWarningPolicy delay{now_seconds(), times_.delay_warning_seconds,
+                           envelope.sender.empty() ? times_.bounce_queue_lifetime_seconds
+                                                   : times_.maximal_queue_lifetime_seconds};
+  std::vector<Notification> owed = pending_notifications(envelope, &silenced, delay);
   std::string log;
   for (std::size_t index : silenced) log += encode_notified(index);
   bool all_told = true;
@@ -340,7 +347,11 @@ bool QueueManager::notify_sender(Envelope& envelope, const std::string& path,
       all_told = false;
       continue;
     }
-    for (std::size_t index : notice.recipients) log += encode_notified(index);
+    // A delay warning is not the last word: the bounce or success notice may still follow.
+    bool warning = notice.kind == Notification::Kind::Delay;
+    for (std::size_t index : notice.recipients) {
+      log += warning ? encode_warned(index) : encode_notified(index);
+    }
   }
   if (log.empty()) return all_told;
   if (auto appended = append_durably(path + ".results", log); !appended) {

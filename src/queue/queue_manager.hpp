@@ -27,6 +27,7 @@ struct RecipientResult {
   std::string dsn;   // "2.0.0", "4.4.1", "5.1.1"
   std::string text;  // "delivered to maildir", a deferral or bounce reason
   std::string relay = "local";
+  Handoff handoff = Handoff::Mailbox;  // for a delivered recipient
   // For the DSN of a remote reply (RFC 3464 §2.3.5, §2.3.6): "smtp; 550 5.1.1 ..." and
   // "dns; mx.example.org"; empty for this side's own decisions.
   std::string diagnostic{};
@@ -57,6 +58,9 @@ struct QueueTimes {
   // maximal_queue_lifetime; bounce_queue_lifetime for mail from <>).
   int maximal_queue_lifetime_seconds = 5 * 86400;
   int bounce_queue_lifetime_seconds = 5 * 86400;
+  // Postfix delay_warning_time: a sender whose mail is still deferred this long after arrival is
+  // told once; 0 never.
+  int delay_warning_seconds = 0;
 };
 
 class QueueManager {

@@ -214,6 +214,17 @@ std::string encode_notified(std::size_t recipient_index) {
   return fmt::format("notified {}\n", recipient_index);
 }
 
+std::string encode_warned(std::size_t recipient_index) {
+  return fmt::format("warned {}\n", recipient_index);
+}
+
+std::string encode_handoff(std::size_t recipient_index, Handoff handoff) {
+  return fmt::format("handoff {} {}\n", recipient_index,
+                     handoff == Handoff::RelayedWithDsn      ? "dsn"
+                     : handoff == Handoff::RelayedWithoutDsn ? "relayed"
+                                                             : "mailbox");
+}
+
 std::string encode_schedule(int attempts, std::int64_t next_attempt_time) {
   return fmt::format("schedule {} {}\n", attempts, next_attempt_time);
 }
@@ -236,9 +247,23 @@ Status apply_results(std::string_view log, Envelope& envelope) {
       continue;
     }
     std::size_t index = 0;
-    if (fields.size() == 2 && fields[0] == "notified") {
+    if (fields.size() == 2 && (fields[0] == "notified" || fields[0] == "warned")) {
       if (!parse_number(fields[1], index) || index >= envelope.recipients.size()) return bad();
-      envelope.recipients[index].notified = true;
+      (fields[0] == "notified" ? envelope.recipients[index].notified
+                               : envelope.recipients[index].warned) = true;
+      continue;
+    }
+    if (fields.size() == 3 && fields[0] == "handoff") {
+      if (!parse_number(fields[1], index) || index >= envelope.recipients.size()) return bad();
+      if (fields[2] == "dsn") {
+        envelope.recipients[index].handoff = Handoff::RelayedWithDsn;
+      } else if (fields[2] == "relayed") {
+        envelope.recipients[index].handoff = Handoff::RelayedWithoutDsn;
+      } else if (fields[2] == "mailbox") {
+        envelope.recipients[index].handoff = Handoff::Mailbox;
+      } else {
+        return bad();
+      }
       continue;
     }
     RecipientState state{};

@@ -36,6 +36,10 @@ std::string encode_result(std::size_t recipient_index, RecipientState state, std
                           std::string_view diagnostic = "", std::string_view remote_mta = "");
 // The sender was told about this recipient (a DSN was queued), so recovery never tells twice.
 std::string encode_notified(std::size_t recipient_index);
+// A delay warning about this recipient was queued: one per recipient, however long it waits.
+std::string encode_warned(std::size_t recipient_index);
+// Where a delivered recipient went (see Handoff); only written when not into a mailbox.
+std::string encode_handoff(std::size_t recipient_index, Handoff handoff);
 std::string encode_schedule(int attempts, std::int64_t next_attempt_time);
 // Applies every complete line of `log` to `envelope`; unknown or malformed lines are errors, except
 // a final line without its newline, which a crash may have torn and is ignored.

@@ -222,7 +222,9 @@ Status queue_notification(queue::Spool& spool, queue::QueueManager& manager,
       });
   if (!queued) return queued.error();
   spdlog::info("{}: sender {} notification: {}", original.queue_id,
-               notice.kind == queue::Notification::Kind::Failure ? "non-delivery" : "delivery",
+               notice.kind == queue::Notification::Kind::Failure ? "non-delivery"
+               : notice.kind == queue::Notification::Kind::Delay ? "delay"
+                                                                 : "delivery",
                *queued);
   return ok_status();
 }
@@ -397,7 +399,7 @@ int run_daemon(const DaemonOptions& options) {
       8,
       queue::QueueTimes{config.minimal_backoff_seconds, config.maximal_backoff_seconds,
                         config.queue_run_delay_seconds, config.maximal_queue_lifetime_seconds,
-                        config.bounce_queue_lifetime_seconds});
+                        config.bounce_queue_lifetime_seconds, config.delay_warning_seconds});
   manager_for_forwards = &manager;
   services.message_queued = [&manager](const std::string& queue_id) { manager.submit(queue_id); };
   manager.set_notifier([&spool, &manager, &config](

@@ -3,6 +3,7 @@ remote MTA (python3-aiosmtpd) on loopback, through relayhost and through a real 
 by dnsmasq on a loopback port. Remote 5xx replies become bounces with the remote text, 4xx replies
 deferrals that wait in the queue."""
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -131,6 +132,80 @@ class RelayhostTest(unittest.TestCase):
         self.assertTrue(self.server.wait_for_messages("carol@example.test", 1))
         self.assertTrue(wait_until(lambda: self.remote.messages, 15))
         self.assertEqual(self.remote.messages[0][1], ["dan@remote.example"])
+
+
+class DsnHandoffTest(unittest.TestCase):
+    """NOTIFY=SUCCESS through a next hop: aiosmtpd announces no DSN, so tern owes the sender a
+    'relayed' notice; a second ternd announces DSN, takes NOTIFY/ORCPT along and reports itself."""
+
+    def send_with_success_notify(self, server, recipient):
+        with server.connect() as c:
+            c.ehlo()
+            c.chat("MAIL FROM:<alice@example.test> ENVID=handoff-1", 250)
+            c.chat(f"RCPT TO:<{recipient}> NOTIFY=SUCCESS ORCPT=rfc822;{recipient}", 250)
+            c.chat("DATA", 354)
+            c.send(MESSAGE + b".\r\n")
+            c.expect(250)
+            c.quit()
+
+    def test_next_hop_without_dsn_gets_a_relayed_notice(self):
+        port = free_port()
+        remote, controller = start_remote("127.0.0.1", port)
+        self.addCleanup(controller.stop)
+        server = TernServer({"relayhost": f"[127.0.0.1]:{port}"})
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        self.send_with_success_notify(server, "bob@remote.example")
+        self.assertTrue(wait_until(lambda: remote.messages, 15), server.log_text()[-3000:])
+        notice = server.wait_for_message_with("alice@example.test", b"Successful Mail Delivery", 15)[0]
+        self.assertIn(b"Action: relayed", notice)
+        self.assertIn(b"Final-Recipient: rfc822; bob@remote.example", notice)
+        self.assertIn(b"Original-Envelope-Id: handoff-1", notice)
+        self.assertIn(b"Remote-MTA: dns; 127.0.0.1", notice)
+
+    def test_next_hop_with_dsn_takes_the_request_along(self):
+        remote = TernServer({"mydestination": "remote.example", "mynetworks": "127.0.0.0/8"},
+                            users=["bob@remote.example", "postmaster@remote.example"], aliases={})
+        remote.start()
+        self.addCleanup(remote.cleanup)
+        self.addCleanup(remote.stop)
+        server = TernServer({"relayhost": f"[127.0.0.1]:{remote.port}"})
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        self.send_with_success_notify(server, "bob@remote.example")
+        self.assertTrue(remote.wait_for_messages("bob@remote.example", 1, 15), remote.log_text()[-3000:])
+        # The next hop delivered into a mailbox and owes the notice: it goes back to alice@example.test
+        # through its own relayhost, which is loopback port 9 (closed), so it waits in its queue.
+        self.assertTrue(wait_until(lambda: remote.queue_files("deferred") or remote.queue_files("active"), 15),
+                        remote.log_text()[-3000:])
+        remote.wait_for_log(r"sender delivery notification")
+        server.wait_for_log(r"to=<bob@remote\.example>, .*status=sent")
+        time.sleep(1)
+        self.assertEqual(server.messages("alice@example.test"), [], "the next hop reports, not us")
+
+
+class DelayWarningTest(unittest.TestCase):
+    def test_one_warning_after_delay_warning_time(self):
+        server = TernServer({"delay_warning_time": "2s", "minimal_backoff_time": "1s",
+                             "maximal_backoff_time": "1s", "queue_run_delay": "1s"})
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        # relayhost is a closed loopback port: every attempt is deferred.
+        queue_id = send(server, "alice@example.test", ["far@remote.example"])
+        warning = server.wait_for_message_with("alice@example.test", b"Delayed Mail", 20)[0]
+        self.assertIn(b"THIS IS A WARNING ONLY", warning)
+        self.assertIn(b"Action: delayed", warning)
+        self.assertIn(b"Final-Recipient: rfc822; far@remote.example", warning)
+        self.assertIn(b"Will-Retry-Until:", warning)
+        server.wait_for_log(rf"{queue_id}: sender delay notification: ")
+        attempts = len(re.findall(rf"{queue_id}: to=<far@remote\.example>", server.log_text()))
+        self.assertTrue(wait_until(lambda: len(re.findall(rf"{queue_id}: to=<far@remote\.example>",
+                                                          server.log_text())) >= attempts + 2, 15))
+        self.assertEqual(len(server.messages("alice@example.test")), 1, "warned once, not per attempt")
+        self.assertIn(queue_id, server.queue_files("deferred") + server.queue_files("active"))
 
 
 @unittest.skipUnless(os.geteuid() == 0, "an MX host listens on port 25: needs root")

@@ -459,5 +459,16 @@ TEST(ConfigTest, QueueLifetimesDefaultToDays) {
   EXPECT_EQ(bad.error().message.rfind("main.cf:2: ", 0), 0u) << bad.error().message;
 }
 
+TEST(ConfigTest, DelayWarningTimeIsHoursAndZeroTurnsItOff) {
+  EXPECT_EQ(load_ok("").config.delay_warning_seconds, 0);
+  EXPECT_EQ(load_ok("delay_warning_time = 4\n").config.delay_warning_seconds, 4 * 3600);
+  EXPECT_EQ(load_ok("delay_warning_time = 30m\n").config.delay_warning_seconds, 30 * 60);
+  EXPECT_EQ(load_ok("delay_warning_time = 0\n").config.delay_warning_seconds, 0);
+  auto negative = load_config("delay_warning_time = -1h\n", "main.cf");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.error().message.rfind("main.cf:1: ", 0), 0u) << negative.error().message;
+  EXPECT_FALSE(load_config("queue_run_delay = 0\n", "main.cf").ok());  // 0 is no delay to wait
+}
+
 }  // namespace
 }  // namespace tern::config

@@ -72,5 +72,48 @@ TEST(NotificationsTest, NullSenderFailuresGoToThePostmasterButNeverLoop) {
   EXPECT_EQ(silenced, (std::vector<std::size_t>{0}));
 }
 
+TEST(NotificationsTest, SuccessIsOursOnlyWhenTheNextHopDidNotTakeTheDsnRequest) {
+  Envelope envelope;
+  envelope.sender = "alice@example.org";
+  envelope.recipients = {recipient("a@x.test", RecipientState::Delivered, smtp::NotifySuccess),
+                         recipient("b@x.test", RecipientState::Delivered, smtp::NotifySuccess),
+                         recipient("c@x.test", RecipientState::Delivered, smtp::NotifySuccess)};
+  envelope.recipients[1].handoff = Handoff::RelayedWithoutDsn;
+  envelope.recipients[2].handoff = Handoff::RelayedWithDsn;
+  std::vector<std::size_t> silenced;
+  auto owed = pending_notifications(envelope, &silenced);
+  ASSERT_EQ(owed.size(), 1u);
+  EXPECT_EQ(owed[0].kind, Notification::Kind::Success);
+  EXPECT_EQ(owed[0].recipients, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(silenced, std::vector<std::size_t>{2});  // the next hop reports; nothing left to do
+}
+
+TEST(NotificationsTest, DelayWarningsOnceAfterTheConfiguredTime) {
+  Envelope envelope;
+  envelope.sender = "alice@example.org";
+  envelope.arrival_time = 1000;
+  envelope.recipients = {
+      recipient("a@x.test", RecipientState::Deferred),
+      recipient("b@x.test", RecipientState::Deferred, smtp::NotifyFailure),
+      recipient("c@x.test", RecipientState::Deferred, smtp::NotifyDelay | smtp::NotifyFailure),
+      recipient("d@x.test", RecipientState::Deferred, smtp::NotifyDelay)};
+  envelope.recipients[3].warned = true;
+  DelayWarningPolicy too_early{1000 + 3599, 3600, 5 * 86400};
+  EXPECT_TRUE(pending_notifications(envelope, nullptr, too_early).empty());
+  DelayWarningPolicy off{1000 + 86400, 0, 5 * 86400};
+  EXPECT_TRUE(pending_notifications(envelope, nullptr, off).empty());
+
+  DelayWarningPolicy due{1000 + 3600, 3600, 5 * 86400};
+  auto owed = pending_notifications(envelope, nullptr, due);
+  ASSERT_EQ(owed.size(), 1u);
+  EXPECT_EQ(owed[0].kind, Notification::Kind::Delay);
+  EXPECT_EQ(owed[0].to, "alice@example.org");
+  EXPECT_EQ(owed[0].recipients, (std::vector<std::size_t>{0, 2}));  // b asked for failures only
+  EXPECT_EQ(owed[0].will_retry_until, 1000 + 5 * 86400);
+
+  envelope.sender = "";  // a notification is never warned about
+  EXPECT_TRUE(pending_notifications(envelope, nullptr, due).empty());
+}
+
 }  // namespace
 }  // namespace tern::queue

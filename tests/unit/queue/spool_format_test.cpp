@@ -205,9 +205,11 @@ TEST(SpoolFormatTest, ApplyResultsIgnoresATornLastLine) {
 }
 
 TEST(SpoolFormatTest, ApplyResultsRejectsMalformedCompleteLines) {
-  for (std::string line : {"0 X 100 ok\n", "0 D 100\n", "0 D 100 ok 2.0.0 extra\n", "x D 100 ok\n",
-                           "0 D -x ok\n", "-1 D 100 ok\n", "schedule 1\n", "schedule a 5\n", "\n",
-                           "0  D 100 ok\n", "notified\n", "notified 2\n", "notified x\n"}) {
+  for (std::string line :
+       {"0 X 100 ok\n", "0 D 100\n", "0 D 100 ok 2.0.0 extra\n", "x D 100 ok\n", "0 D -x ok\n",
+        "-1 D 100 ok\n", "schedule 1\n", "schedule a 5\n", "\n", "0  D 100 ok\n", "notified\n",
+        "notified 2\n", "notified x\n", "warned 2\n", "handoff 0\n", "handoff 0 sideways\n",
+        "handoff 5 dsn\n"}) {
     Envelope envelope = two_recipients();
     EXPECT_FALSE(apply_results(line, envelope)) << line;
   }
@@ -224,6 +226,21 @@ TEST(SpoolFormatTest, ResultsCarryTheDsnStatusAndNotifications) {
   EXPECT_TRUE(envelope.recipients[0].notified);
   EXPECT_EQ(envelope.recipients[1].dsn_status, "");  // written without one, as older spools are
   EXPECT_FALSE(envelope.recipients[1].notified);
+}
+
+TEST(SpoolFormatTest, ResultsCarryWarningsAndHandoffs) {
+  Envelope envelope = two_recipients();
+  std::string log = encode_result(0, RecipientState::Delivered, 100, "250 ok") +
+                    encode_handoff(0, Handoff::RelayedWithoutDsn) + encode_warned(1) +
+                    encode_handoff(1, Handoff::RelayedWithDsn);
+  ASSERT_TRUE(apply_results(log, envelope));
+  EXPECT_EQ(envelope.recipients[0].handoff, Handoff::RelayedWithoutDsn);
+  EXPECT_FALSE(envelope.recipients[0].warned);
+  EXPECT_TRUE(envelope.recipients[1].warned);
+  EXPECT_FALSE(envelope.recipients[1].notified);
+  EXPECT_EQ(envelope.recipients[1].handoff, Handoff::RelayedWithDsn);
+  ASSERT_TRUE(apply_results(encode_handoff(1, Handoff::Mailbox), envelope));
+  EXPECT_EQ(envelope.recipients[1].handoff, Handoff::Mailbox);
 }
 
 TEST(SpoolFormatTest, ApplyResultsRejectsAnIndexOutOfRange) {
