@@ -471,6 +471,11 @@ Config build(Loader& loader) {
   loader.restrictions("mua_sender_restrictions", kSenderRestrictions,
                       config.mua_sender_restrictions);
   config.smtpd_sender_login_maps = parse_tables(loader, "smtpd_sender_login_maps");
+  config.smtp_generic_maps = parse_tables(loader, "smtp_generic_maps");
+  for (const std::string& domain : loader.list("masquerade_domains")) {
+    config.masquerade_domains.push_back(to_lower_ascii(domain));
+  }
+  config.masquerade_exceptions = loader.list("masquerade_exceptions");
   read_tls(loader, config);
   config.smtpd_sasl_auth_enable = loader.boolean("smtpd_sasl_auth_enable");
   config.smtpd_auth_failure_limit = loader.small_number("smtpd_auth_failure_limit");

@@ -99,6 +99,10 @@ struct Config {
   std::vector<std::string> mua_relay_restrictions;
   std::vector<std::string> mua_sender_restrictions;
   std::vector<TableSpec> smtpd_sender_login_maps;
+  // Rewriting on the way out (delivery/address_rewriting.hpp).
+  std::vector<TableSpec> smtp_generic_maps;
+  std::vector<std::string> masquerade_domains;     // "example.com", "!sub.example.com"
+  std::vector<std::string> masquerade_exceptions;  // local parts, e.g. "root"
 
   // TLS (server side)
   std::string smtpd_tls_cert_file;  // empty: a self-signed certificate made at first start

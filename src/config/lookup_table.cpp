@@ -3,6 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include "base/strings.hpp"
 
 namespace tern::config {
@@ -64,6 +69,14 @@ Result<LookupTable> parse_lookup_table(std::string_view text, std::string_view f
     previous = &(table.entries[key] = std::string(trim(content.substr(blank))));
   }
   return table;
+}
+
+Result<LookupTable> read_lookup_table(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_lookup_table(text.str(), path);
 }
 
 }  // namespace tern::config

@@ -23,5 +23,7 @@ struct LookupTable {
 
 // Errors are "file:line: what is wrong".
 Result<LookupTable> parse_lookup_table(std::string_view text, std::string_view file_name);
+// The same from a file; "cannot open PATH: reason" when it cannot be read.
+Result<LookupTable> read_lookup_table(const std::string& path);
 
 }  // namespace tern::config

@@ -82,6 +82,9 @@ constexpr ParameterInfo kParameters[] = {
     {"maximal_queue_lifetime", "5d", K::Effective},
     {"bounce_queue_lifetime", "5d", K::Effective},
     {"delay_warning_time", "0h", K::Effective},
+    {"smtp_generic_maps", "", K::Effective},
+    {"masquerade_domains", "", K::Effective},
+    {"masquerade_exceptions", "", K::Effective},
     // Outbound delivery
     {"relayhost", "", K::Effective},
     {"resolver", "", K::Effective},
@@ -117,8 +120,6 @@ constexpr ParameterInfo kParameters[] = {
     {"mailbox_transport", "", K::PostfixNoEffect},
     {"mail_spool_directory", "", K::PostfixNoEffect},
     {"smtp_tls_session_cache_database", "", K::PostfixNoEffect},
-    {"smtp_generic_maps", "", K::PostfixNoEffect},
-    {"masquerade_domains", "", K::PostfixNoEffect},
     {"smtp_bind_address", "", K::PostfixNoEffect},
     {"smtp_bind_address6", "", K::PostfixNoEffect},
     {"relay_domains", "", K::PostfixNoEffect},

@@ -185,8 +185,7 @@ RecipientDirectory RecipientDirectory::load(const Config& config,
   };
   for (const TableSpec& table : config.alias_maps) load_aliases(table);
   for (const TableSpec& table : config.smtpd_sender_login_maps) {
-    auto text = read_file(table.path);
-    auto parsed = text ? parse_lookup_table(*text, table.path) : Result<LookupTable>(text.error());
+    auto parsed = read_lookup_table(table.path);
     if (!parsed) {
       // Without its table nobody owns any address: senders are refused rather than let through.
       diagnostics.push_back({Diagnostic::Level::Warning, table.path, 0,

@@ -16,6 +16,8 @@
 
 #include "base/strings.hpp"
 #include "delivery/mx_plan.hpp"
+#include "mime/address_fields.hpp"
+#include "mime/dsn.hpp"
 #include "net/resolver.hpp"
 
 namespace tern::delivery {
@@ -101,6 +103,32 @@ bool header_has_utf8(int fd, std::uint64_t offset, std::uint64_t length) {
   return false;
 }
 
+constexpr std::size_t kMaxRewrittenHeader = 256 * 1024;
+
+// Replaces the message's header section by its rewritten form (sent as data.prefix), when the
+// rules change anything; a header section larger than kMaxRewrittenHeader goes out as it is.
+void rewrite_header_section(MessageData& data, const OutboundRewriting& rules) {
+  std::string head(
+      static_cast<std::size_t>(std::min<std::uint64_t>(data.length, kMaxRewrittenHeader)), '\0');
+  std::size_t filled = 0;
+  while (filled < head.size()) {
+    ssize_t got = ::pread(data.fd, head.data() + filled, head.size() - filled,
+                          static_cast<off_t>(data.offset + filled));
+    if (got <= 0) return;
+    filled += static_cast<std::size_t>(got);
+  }
+  std::string_view header = mime::header_section(head);
+  bool complete = header.size() < head.size() || head.size() == data.length;
+  if (header.empty() || !complete) return;
+  std::string rewritten = mime::rewrite_address_fields(header, [&](std::string_view address) {
+    return rewrite_outbound(address, AddressRole::HeaderAddress, rules);
+  });
+  if (rewritten == header) return;
+  data.offset += header.size();
+  data.length -= header.size();
+  data.prefix = std::move(rewritten);
+}
+
 }  // namespace
 
 RemoteDeliveryAgent::RemoteDeliveryAgent(const config::Config& config,
@@ -117,6 +145,24 @@ RemoteDeliveryAgent::RemoteDeliveryAgent(const config::Config& config,
                                    seconds(config.smtp_data_xfer_timeout_seconds),
                                    seconds(config.smtp_data_done_timeout_seconds),
                                    seconds(config.smtp_quit_timeout_seconds)};
+  rewriting_.masquerade_domains = config.masquerade_domains;
+  rewriting_.masquerade_exceptions = config.masquerade_exceptions;
+  rewriting_.recipient_delimiter = config.recipient_delimiter;
+  rewriting_.local_domains = config.mydestination;
+  rewriting_.local_domains.push_back(config.myorigin);
+  for (const config::TableSpec& table : config.smtp_generic_maps) {
+    auto loaded = config::read_lookup_table(table.path);
+    if (!loaded) {
+      rewriting_unavailable_ = fmt::format("smtp_generic_maps {}:{} is unavailable: {}", table.type,
+                                           table.path, loaded.error().message);
+      spdlog::warn("{}: remote delivery waits until it is fixed and ternd restarted",
+                   rewriting_unavailable_);
+      continue;
+    }
+    if (!rewriting_.generic) rewriting_.generic.emplace();
+    // The first table that has a key decides, as with Postfix's list of tables.
+    rewriting_.generic->entries.insert(loaded->entries.begin(), loaded->entries.end());
+  }
 }
 
 std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
@@ -128,6 +174,7 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
       results.push_back(failed_result(index, {false, status, text}));
     return results;
   };
+  if (!rewriting_unavailable_.empty()) return defer_all("4.3.0", rewriting_unavailable_);
   std::optional<NextHop> relay;
   if (!config_.relayhost.empty()) {
     auto parsed = parse_relayhost(config_.relayhost);
@@ -142,6 +189,7 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
   }
   MessageData data{fd, job.data_offset, static_cast<std::uint64_t>(info.st_size) - job.data_offset};
   bool utf8_header = job.envelope.smtputf8 && header_has_utf8(fd, data.offset, data.length);
+  if (!rewriting_.empty()) rewrite_header_section(data, rewriting_);
 
   // Recipients by destination: all to relayhost when one is set, else by domain.
   std::map<std::string, std::vector<std::size_t>> groups;
@@ -167,7 +215,14 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
         continue;
       }
       smtp::OutboundMessage message =
-          outbound_message(job.envelope, members, data.length, utf8_header);
+          outbound_message(job.envelope, members, data.size(), utf8_header);
+      if (!rewriting_.empty()) {
+        message.sender = rewrite_outbound(message.sender, AddressRole::Sender, rewriting_);
+        for (smtp::OutboundRecipient& recipient : message.recipients) {
+          recipient.address =
+              rewrite_outbound(recipient.address, AddressRole::EnvelopeRecipient, rewriting_);
+        }
+      }
       SmtpDelivery delivery = co_await deliver_to_servers(*servers, message, data, options_);
       for (std::size_t i = 0; i < members.size() && i < delivery.recipients.size(); ++i) {
         const smtp::RecipientOutcome& outcome = delivery.recipients[i];

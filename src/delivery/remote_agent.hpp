@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "delivery/address_rewriting.hpp"
 #include "delivery/smtp_client.hpp"
 #include "queue/queue_manager.hpp"
 
@@ -27,6 +28,10 @@ class RemoteDeliveryAgent {
  private:
   const config::Config& config_;
   SmtpClientOptions options_;
+  OutboundRewriting rewriting_;
+  // A rewriting table that could not be read: mail waits (deferred) rather than leaving with the
+  // names it was meant to hide, as Postfix defers on a table lookup problem.
+  std::string rewriting_unavailable_;
 };
 
 }  // namespace tern::delivery

@@ -208,16 +208,21 @@ asio::awaitable<ClientStep> Conversation::start_tls() {
   co_return protocol_.on_tls_started();
 }
 
-// Reads the spool file in chunks and writes them dot-stuffed; the "." goes with the last chunk.
+// Writes the prefix, then reads the spool file in chunks and writes them, all dot-stuffed; the "."
+// goes with the last chunk.
 asio::awaitable<bool> Conversation::send_message() {
   smtp::DotStuffer stuffer;
   std::vector<char> chunk(kChunkSize);
   std::string out;
   std::uint64_t offset = data_.offset;
   std::uint64_t remaining = data_.length;
+  bool prefix_pending = !data_.prefix.empty();
   while (true) {
     out.clear();
-    if (remaining > 0) {
+    if (prefix_pending) {
+      stuffer.encode(data_.prefix, out);
+      prefix_pending = false;
+    } else if (remaining > 0) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk.size()));
       ssize_t got = ::pread(data_.fd, chunk.data(), want, static_cast<off_t>(offset));
       if (got < 0 && errno == EINTR) continue;

@@ -62,11 +62,15 @@ struct SmtpServerAddress {
   std::string relay() const;     // "mx.example.org[192.0.2.1]:25", as Postfix logs relay=
 };
 
-// The message bytes: `length` octets at `offset` in the open spool file `fd`, CRLF line endings.
+// The message bytes: `prefix` (a rewritten header section, or nothing), then `length` octets at
+// `offset` in the open spool file `fd`; CRLF line endings.
 struct MessageData {
   int fd = -1;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
+  std::string prefix{};
+
+  std::uint64_t size() const { return prefix.size() + length; }
 };
 
 // What one session with one server did.

@@ -134,6 +134,54 @@ class RelayhostTest(unittest.TestCase):
         self.assertEqual(self.remote.messages[0][1], ["dan@remote.example"])
 
 
+class OutboundRewritingTest(unittest.TestCase):
+    """smtp_generic_maps and masquerade_domains change what leaves, not what is delivered here."""
+
+    def test_generic_map_and_masquerade_on_the_way_out(self):
+        port = free_port()
+        remote, controller = start_remote("127.0.0.1", port)
+        self.addCleanup(controller.stop)
+        directory = tempfile.mkdtemp(prefix="tern-generic-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        os.chmod(directory, 0o755)  # ternd reads it after dropping privileges
+        generic = os.path.join(directory, "generic")
+        with open(generic, "w") as table:
+            table.write("alice@example.test  alice.public@public.example\n"
+                        "@internal.example   @public.example\n")
+        server = TernServer({"relayhost": f"[127.0.0.1]:{port}", "masquerade_domains": "example.test",
+                             "smtp_generic_maps": f"texthash:{generic}"})
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        message = (b"From: Bob <bob@host.example.test>\r\nTo: far@remote.example, ops@internal.example\r\n"
+                   b"Cc: \"Alice\" <alice@example.test>, carol@example.test\r\n"
+                   b"Subject: about bob@host.example.test\r\n\r\nbody from bob@host.example.test\r\n")
+        send(server, "bob@host.example.test", ["far@remote.example", "ops@internal.example",
+                                               "carol@example.test"], message)
+        self.assertTrue(wait_until(lambda: remote.messages, 15), server.log_text()[-3000:])
+        sender, recipients, content = remote.messages[0]
+        self.assertEqual(sender, "bob@example.test")  # masqueraded
+        self.assertEqual(sorted(recipients), ["far@remote.example", "ops@public.example"])
+        self.assertIn(b"From: Bob <bob@example.test>\r\n", content)
+        self.assertIn(b"To: far@remote.example, ops@public.example\r\n", content)
+        self.assertIn(b'Cc: "Alice" <alice.public@public.example>, carol@example.test\r\n', content)
+        self.assertIn(b"Subject: about bob@host.example.test\r\n", content)  # not an address field
+        self.assertTrue(content.endswith(b"\r\n\r\nbody from bob@host.example.test\r\n"), content)
+        # The local copy is not rewritten.
+        local = server.wait_for_messages("carol@example.test", 1)[0]
+        self.assertIn(b"From: Bob <bob@host.example.test>", local)
+        server.wait_for_log(r"to=<ops@internal\.example>, relay=.*status=sent")
+
+    def test_unreadable_generic_map_defers_remote_mail(self):
+        server = TernServer({"smtp_generic_maps": "hash:/nonexistent/generic"})
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        queue_id = send(server, "alice@example.test", ["far@remote.example"])
+        server.wait_for_log(rf"{queue_id}: to=<far@remote\.example>, relay=none, .*dsn=4\.3\.0, "
+                            r"status=deferred \(smtp_generic_maps hash:/nonexistent/generic is unavailable")
+
+
 class DsnHandoffTest(unittest.TestCase):
     """NOTIFY=SUCCESS through a next hop: aiosmtpd announces no DSN, so tern owes the sender a
     'relayed' notice; a second ternd announces DSN, takes NOTIFY/ORCPT along and reports itself."""

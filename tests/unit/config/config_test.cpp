@@ -84,8 +84,6 @@ TEST(ConfigTest, SeedPostfixOnlyParametersGetNoticesAndAreListed) {
       {"compatibility_level", 5},
       {"smtp_tls_session_cache_database", 6},
       {"alias_database", 9},
-      {"smtp_generic_maps", 10},
-      {"masquerade_domains", 12},
       {"smtp_bind_address", 16},
   };
   std::vector<std::string> expected;
@@ -468,6 +466,21 @@ TEST(ConfigTest, DelayWarningTimeIsHoursAndZeroTurnsItOff) {
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.error().message.rfind("main.cf:1: ", 0), 0u) << negative.error().message;
   EXPECT_FALSE(load_config("queue_run_delay = 0\n", "main.cf").ok());  // 0 is no delay to wait
+}
+
+TEST(ConfigTest, OutboundRewritingParameters) {
+  const Config config = load_ok(
+                            "smtp_generic_maps = hash:/etc/postfix/generic\n"
+                            "masquerade_domains = !Sub.Example.com, $mydomain\n"
+                            "mydomain = example.com\nmasquerade_exceptions = root, mailer-daemon\n")
+                            .config;
+  ASSERT_EQ(config.smtp_generic_maps.size(), 1u);
+  EXPECT_EQ(config.smtp_generic_maps[0].type, "hash");
+  EXPECT_EQ(config.smtp_generic_maps[0].path, "/etc/postfix/generic");
+  EXPECT_EQ(config.masquerade_domains,
+            (std::vector<std::string>{"!sub.example.com", "example.com"}));
+  EXPECT_EQ(config.masquerade_exceptions, (std::vector<std::string>{"root", "mailer-daemon"}));
+  EXPECT_FALSE(load_config("smtp_generic_maps = ldap:/etc/x\n", "main.cf").ok());
 }
 
 }  // namespace

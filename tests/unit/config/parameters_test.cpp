@@ -46,8 +46,7 @@ TEST(ConfigParametersTest, PostfixOnlyParametersAreMarkedWithoutEffect) {
   // Every Postfix parameter in the seed main.cf that tern does not implement.
   for (std::string_view name :
        {"biff", "readme_directory", "compatibility_level", "smtp_tls_session_cache_database",
-        "smtp_generic_maps", "masquerade_domains", "alias_database", "smtp_bind_address",
-        "smtpd_use_tls", "smtpd_sasl_type"}) {
+        "alias_database", "smtp_bind_address", "smtpd_use_tls", "smtpd_sasl_type"}) {
     const ParameterInfo* info = find_parameter(name);
     ASSERT_NE(info, nullptr) << name;
     EXPECT_EQ(info->kind, ParameterKind::PostfixNoEffect) << name;
@@ -57,7 +56,7 @@ TEST(ConfigParametersTest, PostfixOnlyParametersAreMarkedWithoutEffect) {
        {"smtpd_banner", "append_dot_mydomain", "myhostname", "alias_maps", "mydestination",
         "mynetworks", "mailbox_size_limit", "recipient_delimiter", "inet_protocols",
         "smtpd_helo_restrictions", "home_mailbox", "data_directory", "smtpd_tls_cert_file",
-        "smtpd_sasl_auth_enable", "relayhost"}) {
+        "smtpd_sasl_auth_enable", "relayhost", "smtp_generic_maps", "masquerade_domains"}) {
     const ParameterInfo* info = find_parameter(name);
     ASSERT_NE(info, nullptr) << name;
     EXPECT_EQ(info->kind, ParameterKind::Effective) << name;
