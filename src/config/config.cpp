@@ -472,6 +472,8 @@ Config build(Loader& loader) {
                       config.mua_sender_restrictions);
   config.smtpd_sender_login_maps = parse_tables(loader, "smtpd_sender_login_maps");
   config.smtp_generic_maps = parse_tables(loader, "smtp_generic_maps");
+  config.smtp_sasl_auth_enable = loader.boolean("smtp_sasl_auth_enable");
+  config.smtp_sasl_password_maps = parse_tables(loader, "smtp_sasl_password_maps");
   for (const std::string& domain : loader.list("masquerade_domains")) {
     config.masquerade_domains.push_back(to_lower_ascii(domain));
   }

@@ -101,6 +101,8 @@ struct Config {
   std::vector<TableSpec> smtpd_sender_login_maps;
   // Rewriting on the way out (delivery/address_rewriting.hpp).
   std::vector<TableSpec> smtp_generic_maps;
+  bool smtp_sasl_auth_enable = false;  // AUTH toward next hops listed in smtp_sasl_password_maps
+  std::vector<TableSpec> smtp_sasl_password_maps;
   std::vector<std::string> masquerade_domains;     // "example.com", "!sub.example.com"
   std::vector<std::string> masquerade_exceptions;  // local parts, e.g. "root"
 

@@ -83,6 +83,8 @@ constexpr ParameterInfo kParameters[] = {
     {"bounce_queue_lifetime", "5d", K::Effective},
     {"delay_warning_time", "0h", K::Effective},
     {"smtp_generic_maps", "", K::Effective},
+    {"smtp_sasl_auth_enable", "no", K::Effective},
+    {"smtp_sasl_password_maps", "", K::Effective},
     {"masquerade_domains", "", K::Effective},
     {"masquerade_exceptions", "", K::Effective},
     // Outbound delivery

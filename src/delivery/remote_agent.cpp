@@ -16,6 +16,7 @@
 
 #include "base/strings.hpp"
 #include "delivery/mx_plan.hpp"
+#include "delivery/relay_credentials.hpp"
 #include "mime/address_fields.hpp"
 #include "mime/dsn.hpp"
 #include "net/resolver.hpp"
@@ -150,19 +151,29 @@ RemoteDeliveryAgent::RemoteDeliveryAgent(const config::Config& config,
   rewriting_.recipient_delimiter = config.recipient_delimiter;
   rewriting_.local_domains = config.mydestination;
   rewriting_.local_domains.push_back(config.myorigin);
-  for (const config::TableSpec& table : config.smtp_generic_maps) {
+  rewriting_.generic = load_tables(config.smtp_generic_maps, "smtp_generic_maps");
+  if (config.smtp_sasl_auth_enable) {
+    sasl_logins_ = load_tables(config.smtp_sasl_password_maps, "smtp_sasl_password_maps");
+  }
+}
+
+std::optional<config::LookupTable> RemoteDeliveryAgent::load_tables(
+    const std::vector<config::TableSpec>& tables, std::string_view parameter) {
+  if (tables.empty()) return std::nullopt;
+  config::LookupTable merged;
+  for (const config::TableSpec& table : tables) {
     auto loaded = config::read_lookup_table(table.path);
     if (!loaded) {
-      rewriting_unavailable_ = fmt::format("smtp_generic_maps {}:{} is unavailable: {}", table.type,
-                                           table.path, loaded.error().message);
+      table_unavailable_ = fmt::format("{} {}:{} is unavailable: {}", parameter, table.type,
+                                       table.path, loaded.error().message);
       spdlog::warn("{}: remote delivery waits until it is fixed and ternd restarted",
-                   rewriting_unavailable_);
+                   table_unavailable_);
       continue;
     }
-    if (!rewriting_.generic) rewriting_.generic.emplace();
     // The first table that has a key decides, as with Postfix's list of tables.
-    rewriting_.generic->entries.insert(loaded->entries.begin(), loaded->entries.end());
+    merged.entries.insert(loaded->entries.begin(), loaded->entries.end());
   }
+  return merged;
 }
 
 std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
@@ -174,7 +185,7 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
       results.push_back(failed_result(index, {false, status, text}));
     return results;
   };
-  if (!rewriting_unavailable_.empty()) return defer_all("4.3.0", rewriting_unavailable_);
+  if (!table_unavailable_.empty()) return defer_all("4.3.0", table_unavailable_);
   std::optional<NextHop> relay;
   if (!config_.relayhost.empty()) {
     auto parsed = parse_relayhost(config_.relayhost);
@@ -214,6 +225,18 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
         for (std::size_t index : members) results.push_back(failed_result(index, servers.error()));
         continue;
       }
+      SmtpClientOptions options = options_;
+      if (sasl_logins_) {
+        auto login =
+            find_sasl_login(*sasl_logins_, sasl_lookup_keys(relay ? config_.relayhost : domain));
+        if (!login) {
+          for (std::size_t index : members) {
+            results.push_back(failed_result(index, {false, "4.3.0", login.error().message}));
+          }
+          continue;
+        }
+        if (*login) options.credentials = client_credentials(**login);
+      }
       smtp::OutboundMessage message =
           outbound_message(job.envelope, members, data.size(), utf8_header);
       if (!rewriting_.empty()) {
@@ -223,7 +246,7 @@ std::vector<RecipientResult> RemoteDeliveryAgent::deliver(
               rewrite_outbound(recipient.address, AddressRole::EnvelopeRecipient, rewriting_);
         }
       }
-      SmtpDelivery delivery = co_await deliver_to_servers(*servers, message, data, options_);
+      SmtpDelivery delivery = co_await deliver_to_servers(*servers, message, data, options);
       for (std::size_t i = 0; i < members.size() && i < delivery.recipients.size(); ++i) {
         const smtp::RecipientOutcome& outcome = delivery.recipients[i];
         RecipientResult result = recipient_result(members[i], outcome);

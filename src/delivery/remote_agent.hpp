@@ -6,6 +6,7 @@
 
 #include <asio/ssl/context.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,19 @@ class RemoteDeliveryAgent {
                                               const std::vector<std::size_t>& indexes) const;
 
  private:
+  // Merged in order (the first table with a key decides); an unreadable one sets
+  // table_unavailable_.
+  std::optional<config::LookupTable> load_tables(const std::vector<config::TableSpec>& tables,
+                                                 std::string_view parameter);
+
   const config::Config& config_;
   SmtpClientOptions options_;
   OutboundRewriting rewriting_;
-  // A rewriting table that could not be read: mail waits (deferred) rather than leaving with the
-  // names it was meant to hide, as Postfix defers on a table lookup problem.
-  std::string rewriting_unavailable_;
+  std::optional<config::LookupTable> sasl_logins_;  // smtp_sasl_password_maps, when enabled
+  // A table that could not be read: mail waits (deferred) rather than leaving with the names a
+  // generic table was meant to hide, or without its login, as Postfix defers on a table lookup
+  // problem.
+  std::string table_unavailable_;
 };
 
 }  // namespace tern::delivery

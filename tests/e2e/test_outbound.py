@@ -182,6 +182,58 @@ class OutboundRewritingTest(unittest.TestCase):
                             r"status=deferred \(smtp_generic_maps hash:/nonexistent/generic is unavailable")
 
 
+class RelayhostAuthTest(unittest.TestCase):
+    """smtp_sasl_auth_enable + smtp_sasl_password_maps: tern logs in to its relayhost (a second
+    ternd with AUTH on port 25 after STARTTLS), never before TLS."""
+
+    def start_remote_with_auth(self, auth_only="yes"):
+        remote = TernServer({"mydestination": "remote.example", "mynetworks": "127.0.0.2/32",
+                             "smtpd_sasl_auth_enable": "yes", "smtpd_tls_auth_only": auth_only},
+                            users=["bob@remote.example", "relay@remote.example"], aliases={},
+                            passwords={"relay@remote.example": "relay secret:1"})
+        remote.start()
+        self.addCleanup(remote.cleanup)
+        self.addCleanup(remote.stop)
+        return remote
+
+    def start_sender(self, remote, entry, tls="encrypt"):
+        directory = tempfile.mkdtemp(prefix="tern-sasl-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        os.chmod(directory, 0o755)
+        table = os.path.join(directory, "sasl_passwd")
+        with open(table, "w") as out:
+            out.write(entry)
+        server = TernServer({"relayhost": f"[127.0.0.1]:{remote.port}", "smtp_tls_security_level": tls,
+                             "smtp_sasl_auth_enable": "yes", "smtp_sasl_password_maps": f"texthash:{table}"})
+        server.start()
+        self.addCleanup(server.cleanup)
+        self.addCleanup(server.stop)
+        return server
+
+    def test_logs_in_to_the_relayhost_after_starttls(self):
+        remote = self.start_remote_with_auth()
+        server = self.start_sender(remote, f"[127.0.0.1]:{remote.port} relay@remote.example:relay secret:1\n")
+        send(server, "alice@example.test", ["bob@remote.example"])
+        delivered = remote.wait_for_messages("bob@remote.example", 1, 15)[0]
+        self.assertRegex(delivered, rb"\(using TLSv1\.[23] with cipher \S+ \(\d+/\d+ bits\)\)\r\n\tby mail\.example\.test "
+                                    rb"\(tern\) with ESMTPSA id ")
+        self.assertNotIn(b"relay secret", server.log_text().encode() + remote.log_text().encode())
+
+    def test_wrong_password_defers_with_the_servers_reply(self):
+        remote = self.start_remote_with_auth()
+        server = self.start_sender(remote, f"[127.0.0.1] relay@remote.example:wrong\n")
+        queue_id = send(server, "alice@example.test", ["bob@remote.example"])
+        server.wait_for_log(rf"{queue_id}: to=<bob@remote\.example>, .*status=deferred \(.*535", 20)
+
+    def test_no_credentials_without_tls(self):
+        remote = self.start_remote_with_auth(auth_only="no")  # AUTH offered in the clear
+        server = self.start_sender(remote, f"[127.0.0.1]:{remote.port} relay@remote.example:relay secret:1\n",
+                                   tls="none")
+        queue_id = send(server, "alice@example.test", ["bob@remote.example"])
+        server.wait_for_log(rf"{queue_id}: to=<bob@remote\.example>, .*status=deferred \(SASL authentication "
+                            r"failed; .*credentials are never sent in the clear", 20)
+
+
 class DsnHandoffTest(unittest.TestCase):
     """NOTIFY=SUCCESS through a next hop: aiosmtpd announces no DSN, so tern owes the sender a
     'relayed' notice; a second ternd announces DSN, takes NOTIFY/ORCPT along and reports itself."""
