@@ -16,6 +16,15 @@
 namespace tern::smtp {
 namespace {
 
+// RFC 5321 §4.5.3.1.10: "452 too many recipients", with 4.5.3 (RFC 3463) or, from servers without
+// enhanced codes, the words. Not 452 4.2.2 (mailbox full) or 4.3.1 (disk full): no new transaction
+// would help those.
+bool is_too_many_recipients(const RemoteReply& reply) {
+  if (reply.code != 452) return false;
+  if (reply.status_from_server) return reply.status == "4.5.3";
+  return to_lower_ascii(reply.text).find("too many recipients") != std::string::npos;
+}
+
 bool has_control(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
     auto byte = static_cast<unsigned char>(c);
@@ -173,7 +182,8 @@ ClientProtocol::ClientProtocol(ClientSettings settings, OutboundMessage message)
       message_(std::move(message)),
       outcomes_(message_.recipients.size()),
       decided_(message_.recipients.size(), false),
-      accepted_(message_.recipients.size(), false) {
+      accepted_(message_.recipients.size(), false),
+      too_many_(message_.recipients.size()) {
   for (RecipientOutcome& outcome : outcomes_) outcome.relay = settings_.relay;
 }
 
@@ -483,6 +493,8 @@ ClientStep ClientProtocol::after_transaction_reply(const Expected& expected,
       if (reply.is_positive()) {
         accepted_[expected.recipient] = true;
         ++accepted_count_;
+      } else if (accepted_count_ > 0 && is_too_many_recipients(reply)) {
+        too_many_[expected.recipient] = reply;
       } else {
         decide_from_reply(expected.recipient, reply, ClientStage::Rcpt);
       }
@@ -503,17 +515,47 @@ ClientStep ClientProtocol::after_transaction_reply(const Expected& expected,
         if (accepted_[i]) decide_from_reply(i, reply, ClientStage::Data);
       }
     }
+    settle_too_many();
     return quit();
   } else if (expected.stage == ClientStage::EndOfData) {
     // RFC 5321 §4.1.1.4: one reply for the whole message, so for every accepted recipient.
     for (std::size_t i = 0; i < count; ++i) {
       if (accepted_[i]) decide_from_reply(i, reply, ClientStage::EndOfData);
     }
-    return quit();
+    return end_transaction();
   }
   if (!expected_.empty()) return ClientStep{};
   if (mail_failed_) return quit();
   return next_batch();
+}
+
+// After the message went to this transaction's recipients: a new transaction for the ones the
+// server had no room for, while each round gets some through, else QUIT.
+ClientStep ClientProtocol::end_transaction() {
+  bool resend = std::any_of(too_many_.begin(), too_many_.end(),
+                            [](const auto& reply) { return reply.has_value(); });
+  if (!resend) return quit();
+  std::size_t waiting = std::count_if(too_many_.begin(), too_many_.end(),
+                                      [](const auto& reply) { return reply.has_value(); });
+  notes_.push_back(
+      fmt::format("host {} took too many recipients at once; sending to {} more in "
+                  "a new transaction",
+                  settings_.server, waiting));
+  std::fill(too_many_.begin(), too_many_.end(), std::nullopt);
+  std::fill(accepted_.begin(), accepted_.end(), false);
+  accepted_count_ = 0;
+  next_rcpt_ = 0;
+  mail_sent_ = false;
+  data_sent_ = false;
+  return next_batch();
+}
+
+// The session ends before a new transaction: the 452 is their outcome.
+void ClientProtocol::settle_too_many() {
+  for (std::size_t i = 0; i < too_many_.size(); ++i) {
+    if (too_many_[i]) decide_from_reply(i, *too_many_[i], ClientStage::Rcpt);
+    too_many_[i].reset();
+  }
 }
 
 ClientStep ClientProtocol::on_message_sent() {

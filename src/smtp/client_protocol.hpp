@@ -196,6 +196,8 @@ class ClientProtocol {
   ClientStep cancel_auth(std::string text);
   ClientStep begin_transaction();
   ClientStep next_batch();
+  ClientStep end_transaction();
+  void settle_too_many();
   ClientStep send(std::string output, std::vector<Expected> expected, bool sensitive = false);
   ClientStep quit();
   ClientStep close();
@@ -235,6 +237,10 @@ class ClientProtocol {
   bool data_sent_ = false;
   std::size_t next_rcpt_ = 0;
   std::size_t accepted_count_ = 0;
+  // Recipients refused with "452 4.5.3 too many recipients" after others were accepted: they go
+  // again in a new transaction once this one's data is sent (RFC 5321 §4.5.3.1.10). The reply is
+  // kept for their outcome should the session end first.
+  std::vector<std::optional<RemoteReply>> too_many_;
   std::vector<std::string> notes_;
 };
 

@@ -26,12 +26,15 @@ class RemoteMta:
         self.messages = []
         self.lock = threading.Lock()
         self.accept_later = False  # greylisting over: 'later' recipients are accepted
+        self.max_recipients = None  # per transaction; more get 452 4.5.3
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("reject"):
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
         if address.startswith("later") and not self.accept_later:
             return "451 4.7.1 <%s>: greylisted, try again later" % address
+        if self.max_recipients is not None and len(envelope.rcpt_tos) >= self.max_recipients:
+            return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
@@ -126,6 +129,17 @@ class RelayhostTest(unittest.TestCase):
                              capture_output=True, text=True, timeout=timeout(30))
         self.assertEqual(bad.returncode, 1)
         self.assertEqual(bad.stderr, "tern: bad_domain!: not a domain\n")
+
+    def test_too_many_recipients_go_in_further_transactions(self):
+        self.remote.max_recipients = 2
+        recipients = [f"user{n}@remote.example" for n in range(5)]
+        queue_id = send(self.server, "alice@example.test", recipients)
+        self.assertTrue(wait_until(lambda: len(self.remote.messages) == 3, 15), self.server.log_text()[-3000:])
+        self.assertEqual([m[1] for m in self.remote.messages],
+                         [recipients[0:2], recipients[2:4], recipients[4:5]])
+        for recipient in recipients:
+            self.server.wait_for_log(rf"{queue_id}: to=<{re.escape(recipient)}>, .*status=sent")
+        self.server.wait_for_log(r"took too many recipients at once; sending to 3 more in a new transaction")
 
     def test_mixed_local_and_remote_recipients(self):
         send(self.server, "alice@example.test", ["carol@example.test", "dan@remote.example"])

@@ -656,6 +656,96 @@ TEST(ClientProtocolTest, EndOfDataReplyAppliesToAllAcceptedRecipients) {
   }
 }
 
+TEST(ClientProtocolTest, TooManyRecipientsGoInANewTransaction) {
+  Harness h(test_settings(),
+            test_message({"a@example.org", "b@example.org", "c@example.org", "d@example.org"}));
+  std::string script = opening("PIPELINING") +
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "C: RCPT TO:<a@example.org>\n"
+                       "C: RCPT TO:<b@example.org>\n"
+                       "C: RCPT TO:<c@example.org>\n"
+                       "C: RCPT TO:<d@example.org>\n"
+                       "C: DATA\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "S: 250 2.1.5 Ok\n"
+                       "S: 452 4.5.3 Error: too many recipients\n"
+                       "S: 550 5.1.1 <c@example.org>: unknown\n"
+                       "S: 452 4.5.3 Error: too many recipients\n"
+                       "S: 354 go\n"
+                       "-- message data\n"
+                       "S: 250 2.0.0 Ok: queued as ONE\n"
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "C: RCPT TO:<b@example.org>\n"
+                       "C: RCPT TO:<d@example.org>\n"
+                       "C: DATA\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "S: 250 2.1.5 Ok\n"
+                       "S: 452 Too many recipients\n"  // no enhanced code: the words count
+                       "S: 354 go\n"
+                       "-- message data\n"
+                       "S: 250 2.0.0 Ok: queued as TWO\n"
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "C: RCPT TO:<d@example.org>\n"
+                       "C: DATA\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "S: 250 2.1.5 Ok\n"
+                       "S: 354 go\n"
+                       "-- message data\n"
+                       "S: 250 2.0.0 Ok: queued as THREE\n"
+                       "C: QUIT\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_EQ(h.protocol.outcomes()[0].text, "250 2.0.0 Ok: queued as ONE");
+  EXPECT_EQ(h.protocol.outcomes()[1].text, "250 2.0.0 Ok: queued as TWO");
+  EXPECT_EQ(h.protocol.outcomes()[2].disposition, Disposition::Bounced);
+  EXPECT_EQ(h.protocol.outcomes()[3].text, "250 2.0.0 Ok: queued as THREE");
+}
+
+TEST(ClientProtocolTest, TooManyRecipientsWithNoneAcceptedOrDataRefusedIsADeferral) {
+  // Nothing accepted in the transaction: a new one would get no further.
+  Harness first(test_settings(), test_message({"a@example.org"}));
+  std::string refused = opening("PIPELINING") +
+                        "C: MAIL FROM:<alice@example.test>\n"
+                        "C: RCPT TO:<a@example.org>\n"
+                        "C: DATA\n"
+                        "S: 250 2.1.0 Ok\n"
+                        "S: 452 4.5.3 Error: too many recipients\n"
+                        "S: 554 5.5.1 Error: no valid recipients\n"
+                        "C: QUIT\n";
+  EXPECT_EQ(first.run(refused), refused);
+  EXPECT_EQ(first.protocol.outcomes()[0].disposition, Disposition::Deferred);
+  // DATA refused: the waiting recipient keeps its 452.
+  Harness second(test_settings(), test_message({"a@example.org", "b@example.org"}));
+  std::string data_refused = opening("PIPELINING") +
+                             "C: MAIL FROM:<alice@example.test>\n"
+                             "C: RCPT TO:<a@example.org>\n"
+                             "C: RCPT TO:<b@example.org>\n"
+                             "C: DATA\n"
+                             "S: 250 2.1.0 Ok\n"
+                             "S: 250 2.1.5 Ok\n"
+                             "S: 452 4.5.3 Error: too many recipients\n"
+                             "S: 554 5.7.0 rejected\n"
+                             "C: QUIT\n";
+  EXPECT_EQ(second.run(data_refused), data_refused);
+  EXPECT_EQ(second.protocol.outcomes()[1].disposition, Disposition::Deferred);
+  EXPECT_EQ(second.protocol.outcomes()[1].status, "4.5.3");
+  // 452 4.2.2 (mailbox full) is not about the number of recipients.
+  Harness third(test_settings(), test_message({"a@example.org", "b@example.org"}));
+  std::string full = opening("PIPELINING") +
+                     "C: MAIL FROM:<alice@example.test>\n"
+                     "C: RCPT TO:<a@example.org>\n"
+                     "C: RCPT TO:<b@example.org>\n"
+                     "C: DATA\n"
+                     "S: 250 2.1.0 Ok\n"
+                     "S: 250 2.1.5 Ok\n"
+                     "S: 452 4.2.2 Mailbox full\n"
+                     "S: 354 go\n"
+                     "-- message data\n"
+                     "S: 250 2.0.0 Ok\n"
+                     "C: QUIT\n";
+  EXPECT_EQ(third.run(full), full);
+  EXPECT_EQ(third.protocol.outcomes()[1].status, "4.2.2");
+}
+
 TEST(ClientProtocolTest, MultiLineRepliesAreJoinedAsPostfixLogsThem) {
   Harness h;
   std::string script = opening("PIPELINING") +
