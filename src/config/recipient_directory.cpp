@@ -37,21 +37,26 @@ std::string strip_quotes(std::string_view text) {
   return std::string(text);
 }
 
-// Splits alias targets on commas outside double quotes.
+// Splits alias targets on commas outside double quotes. An empty one ("" included) names nobody
+// and is left out.
 std::vector<std::string> split_targets(std::string_view text) {
   std::vector<std::string> targets;
   std::string current;
   bool quoted = false;
+  auto finish_target = [&] {
+    std::string target = strip_quotes(current);
+    if (!target.empty()) targets.push_back(std::move(target));
+    current.clear();
+  };
   for (char c : text) {
     if (c == '"') quoted = !quoted;
     if (c == ',' && !quoted) {
-      if (!trim(current).empty()) targets.push_back(strip_quotes(current));
-      current.clear();
+      finish_target();
     } else {
       current += c;
     }
   }
-  if (!trim(current).empty()) targets.push_back(strip_quotes(current));
+  finish_target();
   return targets;
 }
 

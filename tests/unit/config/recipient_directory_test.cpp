@@ -40,6 +40,14 @@ TEST(RecipientDirectoryTest, AliasesQuotedNamesAndTargets) {
   EXPECT_EQ(table.entries["with:colon"], Targets{"w"});
 }
 
+// Found by fuzz/aliases: a target of "" was kept as an empty address (and read with front()).
+TEST(RecipientDirectoryTest, AliasesLeaveOutEmptyQuotedTargets) {
+  AliasTable table = aliases_ok("a: \"\", alice\nb: bob, \"  \"\n");
+  EXPECT_EQ(table.entries["a"], Targets{"alice"});
+  EXPECT_EQ(table.entries["b"], (Targets{"bob", "  "}));
+  EXPECT_FALSE(parse_aliases("c: \"\"\n", "aliases").ok());  // no usable target at all
+}
+
 TEST(RecipientDirectoryTest, AliasesRepeatedNameAccumulates) {
   AliasTable table = aliases_ok("a: b\na: c\n");
   EXPECT_EQ(table.entries["a"], (Targets{"b", "c"}));
