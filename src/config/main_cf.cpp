@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <utility>
 
 #include "base/strings.hpp"
@@ -62,6 +63,9 @@ Result<MainCfEntry> parse_logical_line(std::string_view text, int line,
 struct Expander {
   const RawLookup& lookup;
   std::vector<std::string> stack;
+  // Names already expanded for this value: "a = $b$b", "b = $c$c", ... expands each name once,
+  // not 2^depth times.
+  std::map<std::string, std::string, std::less<>> expanded_names;
 
   Result<std::string> expand(std::string_view value) {
     std::string out;
@@ -131,6 +135,7 @@ struct Expander {
     for (const std::string& open : stack) {
       if (open == name) return Error{fmt::format("parameter {} refers to itself", name)};
     }
+    if (auto done = expanded_names.find(name); done != expanded_names.end()) return done->second;
     if (stack.size() >= static_cast<std::size_t>(kMaxExpansionDepth)) {
       return Error{fmt::format("parameter {}: expansion too deep", name)};
     }
@@ -139,6 +144,7 @@ struct Expander {
     stack.emplace_back(name);
     auto expanded = expand(*raw);
     stack.pop_back();
+    if (expanded) expanded_names.emplace(name, *expanded);
     return expanded;
   }
 };
@@ -185,7 +191,7 @@ Result<std::vector<MainCfEntry>> parse_main_cf(std::string_view text, std::strin
 }
 
 Result<std::string> expand_value(std::string_view value, const RawLookup& lookup) {
-  Expander expander{lookup, {}};
+  Expander expander{lookup, {}, {}};
   return expander.expand(value);
 }
 
