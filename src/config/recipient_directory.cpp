@@ -304,6 +304,9 @@ namespace {
 struct ExpansionState {
   Expansion result;
   std::vector<std::string> path;  // alias names being expanded, for loop detection
+  // "alias@domain" already expanded in full: met again, it adds nothing new (Postfix's local(8)
+  // keeps the same "been here" list), and skipping it keeps fan-out linear, not exponential.
+  std::set<std::string> done;
 };
 
 }  // namespace
@@ -326,6 +329,8 @@ Expansion RecipientDirectory::expand(std::string_view local_part, std::string_vi
       auto alias = aliases_.entries.find(candidate);
       bool in_path = std::find(state.path.begin(), state.path.end(), candidate) != state.path.end();
       if (alias != aliases_.entries.end() && !in_path) {
+        std::string been_here = fmt::format("{}@{}", candidate, name_domain);
+        if (state.done.contains(been_here)) return true;
         state.path.push_back(candidate);
         for (const std::string& target : alias->second) {
           auto [target_local, target_domain] = split_address(target);
@@ -357,6 +362,7 @@ Expansion RecipientDirectory::expand(std::string_view local_part, std::string_vi
           }
         }
         state.path.pop_back();
+        state.done.insert(std::move(been_here));
         return true;
       }
       if (add_user(candidate, name_domain, original, state.result)) return true;
