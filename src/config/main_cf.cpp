@@ -13,6 +13,9 @@ namespace tern::config {
 namespace {
 
 constexpr int kMaxExpansionDepth = 20;
+// An expanded value longer than this is an error: "a = $b$b$b$b", "b = $c$c$c$c", ... doubles it
+// per level, and twenty levels would ask for more memory than there is.
+constexpr std::size_t kMaxExpandedLength = 1 << 20;
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
@@ -85,6 +88,7 @@ struct Expander {
         auto piece = reference(value.substr(i + 2, end - i - 2));
         if (!piece) return piece;
         out += *piece;
+        if (out.size() > kMaxExpandedLength) return too_long();
         i = end;
       } else if (is_name_char(next)) {
         std::size_t end = i + 1;
@@ -95,12 +99,18 @@ struct Expander {
         auto piece = reference(value.substr(i + 1, end - i - 1));
         if (!piece) return piece;
         out += *piece;
+        if (out.size() > kMaxExpandedLength) return too_long();
         i = end - 1;
       } else {
         out += '$';
       }
     }
     return out;
+  }
+
+  static Error too_long() {
+    return Error{
+        fmt::format("value longer than {} bytes after $name expansion", kMaxExpandedLength)};
   }
 
   // "name", "name?text" (text when name is non-empty), "name:text" (text when name is empty), and

@@ -233,5 +233,19 @@ TEST(MainCfTest, EachNameIsExpandedOncePerValue) {
   EXPECT_LE(lookups, 11);
 }
 
+// Found by fuzz/main_cf (inputs of 6 s): with each name expanded once, the value itself still grew
+// fourfold per level; a few more levels would exhaust memory. Over 1 MiB is an error.
+TEST(MainCfTest, ExpandedValuesAreBoundedInSize) {
+  std::map<std::string, std::string, std::less<>> values;
+  for (char name = 'a'; name < 'k'; ++name) {
+    std::string next(1, static_cast<char>(name + 1));
+    values[std::string(1, name)] = "$" + next + "$" + next + "$" + next + "$" + next;
+  }
+  values["k"] = "0123456789";
+  auto expanded = expand_value("$a", table(values));
+  ASSERT_FALSE(expanded.ok());
+  EXPECT_EQ(expanded.error().message, "value longer than 1048576 bytes after $name expansion");
+}
+
 }  // namespace
 }  // namespace tern::config
