@@ -105,7 +105,7 @@ void check_reply(const smtp::Reply& reply) {
   }
 }
 
-// "BDAT <size> [LAST]" as RFC 3030 §4 writes it; nullopt-like false when the line is not that.
+// The size a "BDAT <size> [LAST]" line names (RFC 3030 §2); false when the line is not one.
 bool bdat_size(std::string_view line, std::uint64_t& size) {
   std::vector<std::string> words = split_list(line);
   if (words.size() < 2 || words.size() > 3) return false;
