@@ -10,6 +10,9 @@ packages=(
   # The DNS server that resolver tests start on loopback: dnsmasq-base is the bare binary, with no
   # service that would start on port 53 at install time (the unbound package ships and starts one).
   dnsmasq-base
+  # libFuzzer targets (fuzz/): clang with its fuzzer and sanitizer runtimes, and llvm-14 for the
+  # llvm-symbolizer that puts file:line into a finding's stack trace.
+  clang libclang-rt-14-dev llvm-14
 )
 missing=()
 for p in "${packages[@]}"; do

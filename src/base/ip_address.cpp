@@ -13,6 +13,8 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
     text = text.substr(1, text.size() - 2);
   }
+  // inet_pton reads a C string: "1.2.3.4\0junk" would pass for 1.2.3.4.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   std::string copy(text);
   IpAddress address;
   if (inet_pton(AF_INET, copy.c_str(), address.bytes.data()) == 1) {

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -152,9 +153,11 @@ class Loader {
     }
     long long number = 0;
     auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+    // The product must fit the int it is kept in: "maximal_queue_lifetime = 30000" (days) would
+    // wrap to a negative lifetime that expires every message at once.
     if (multiplier == 0 || value.empty() || error != std::errc{} ||
         end != value.data() + value.size() || number < 0 || (number == 0 && !zero_means_off) ||
-        number > 100000000) {
+        number > 100000000 || number * multiplier > std::numeric_limits<int>::max()) {
       fail(name,
            fmt::format("bad time value for {}: {} (expected e.g. 300s, 5m, 1h)", name, text(name)));
       return 1;

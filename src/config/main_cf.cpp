@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <utility>
 
 #include "base/strings.hpp"
@@ -12,6 +13,9 @@ namespace tern::config {
 namespace {
 
 constexpr int kMaxExpansionDepth = 20;
+// An expanded value longer than this is an error: "a = $b$b$b$b", "b = $c$c$c$c", ... doubles it
+// per level, and twenty levels would ask for more memory than there is.
+constexpr std::size_t kMaxExpandedLength = 1 << 20;
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
@@ -62,6 +66,9 @@ Result<MainCfEntry> parse_logical_line(std::string_view text, int line,
 struct Expander {
   const RawLookup& lookup;
   std::vector<std::string> stack;
+  // Names already expanded for this value: "a = $b$b", "b = $c$c", ... expands each name once,
+  // not 2^depth times.
+  std::map<std::string, std::string, std::less<>> expanded_names;
 
   Result<std::string> expand(std::string_view value) {
     std::string out;
@@ -81,6 +88,7 @@ struct Expander {
         auto piece = reference(value.substr(i + 2, end - i - 2));
         if (!piece) return piece;
         out += *piece;
+        if (out.size() > kMaxExpandedLength) return too_long();
         i = end;
       } else if (is_name_char(next)) {
         std::size_t end = i + 1;
@@ -91,12 +99,18 @@ struct Expander {
         auto piece = reference(value.substr(i + 1, end - i - 1));
         if (!piece) return piece;
         out += *piece;
+        if (out.size() > kMaxExpandedLength) return too_long();
         i = end - 1;
       } else {
         out += '$';
       }
     }
     return out;
+  }
+
+  static Error too_long() {
+    return Error{
+        fmt::format("value longer than {} bytes after $name expansion", kMaxExpandedLength)};
   }
 
   // "name", "name?text" (text when name is non-empty), "name:text" (text when name is empty), and
@@ -131,6 +145,7 @@ struct Expander {
     for (const std::string& open : stack) {
       if (open == name) return Error{fmt::format("parameter {} refers to itself", name)};
     }
+    if (auto done = expanded_names.find(name); done != expanded_names.end()) return done->second;
     if (stack.size() >= static_cast<std::size_t>(kMaxExpansionDepth)) {
       return Error{fmt::format("parameter {}: expansion too deep", name)};
     }
@@ -139,6 +154,7 @@ struct Expander {
     stack.emplace_back(name);
     auto expanded = expand(*raw);
     stack.pop_back();
+    if (expanded) expanded_names.emplace(name, *expanded);
     return expanded;
   }
 };
@@ -185,7 +201,7 @@ Result<std::vector<MainCfEntry>> parse_main_cf(std::string_view text, std::strin
 }
 
 Result<std::string> expand_value(std::string_view value, const RawLookup& lookup) {
-  Expander expander{lookup, {}};
+  Expander expander{lookup, {}, {}};
   return expander.expand(value);
 }
 

@@ -37,21 +37,26 @@ std::string strip_quotes(std::string_view text) {
   return std::string(text);
 }
 
-// Splits alias targets on commas outside double quotes.
+// Splits alias targets on commas outside double quotes. An empty one ("" included) names nobody
+// and is left out.
 std::vector<std::string> split_targets(std::string_view text) {
   std::vector<std::string> targets;
   std::string current;
   bool quoted = false;
+  auto finish_target = [&] {
+    std::string target = strip_quotes(current);
+    if (!target.empty()) targets.push_back(std::move(target));
+    current.clear();
+  };
   for (char c : text) {
     if (c == '"') quoted = !quoted;
     if (c == ',' && !quoted) {
-      if (!trim(current).empty()) targets.push_back(strip_quotes(current));
-      current.clear();
+      finish_target();
     } else {
       current += c;
     }
   }
-  if (!trim(current).empty()) targets.push_back(strip_quotes(current));
+  finish_target();
   return targets;
 }
 
@@ -298,6 +303,9 @@ namespace {
 struct ExpansionState {
   Expansion result;
   std::vector<std::string> path;  // alias names being expanded, for loop detection
+  // "alias@domain" already expanded in full: met again, it adds nothing new (Postfix's local(8)
+  // keeps the same "been here" list), and skipping it keeps fan-out linear, not exponential.
+  std::set<std::string> done;
 };
 
 }  // namespace
@@ -320,6 +328,8 @@ Expansion RecipientDirectory::expand(std::string_view local_part, std::string_vi
       auto alias = aliases_.entries.find(candidate);
       bool in_path = std::find(state.path.begin(), state.path.end(), candidate) != state.path.end();
       if (alias != aliases_.entries.end() && !in_path) {
+        std::string been_here = fmt::format("{}@{}", candidate, name_domain);
+        if (state.done.contains(been_here)) return true;
         state.path.push_back(candidate);
         for (const std::string& target : alias->second) {
           auto [target_local, target_domain] = split_address(target);
@@ -351,6 +361,7 @@ Expansion RecipientDirectory::expand(std::string_view local_part, std::string_vi
           }
         }
         state.path.pop_back();
+        state.done.insert(std::move(been_here));
         return true;
       }
       if (add_user(candidate, name_domain, original, state.result)) return true;

@@ -216,18 +216,24 @@ void QueueManager::worker_loop() {
 void QueueManager::process(const Job& job) {
   std::string path = directory_ + "/active/" + job.queue_id;
   std::string results_path = path + ".results";
+  auto move_to_corrupt = [&](const std::string& why) {
+    spdlog::warn("{}: {}: moved to corrupt/", job.queue_id, why);
+    ::rename(path.c_str(), (directory_ + "/corrupt/" + job.queue_id).c_str());
+    ::rename(results_path.c_str(), (directory_ + "/corrupt/" + job.queue_id + ".results").c_str());
+  };
   auto header = read_header(path);
   if (!header) {
     if (::access(path.c_str(), F_OK) != 0) return;  // already finished or moved
-    spdlog::warn("{}: {}: moved to corrupt/", job.queue_id, header.error().message);
-    ::rename(path.c_str(), (directory_ + "/corrupt/" + job.queue_id).c_str());
-    ::rename(results_path.c_str(), (directory_ + "/corrupt/" + job.queue_id + ".results").c_str());
+    move_to_corrupt(header.error().message);
     return;
   }
   Envelope& envelope = header->envelope;
   if (auto log = read_prefix(results_path, 16u << 20); log) {
+    // A damaged log no longer says who has the message: delivering again could duplicate it,
+    // dropping it could lose it. Postfix's answer for a damaged queue file: set it aside.
     if (auto applied = apply_results(*log, envelope); !applied) {
-      spdlog::warn("{}: {}", job.queue_id, applied.error().message);
+      move_to_corrupt(applied.error().message);
+      return;
     }
   }
   std::vector<std::size_t> pending;

@@ -74,6 +74,7 @@ Status parse_record(std::string_view line, Envelope& envelope) {
     if (fields.size() != 5) return bad();
     Recipient recipient;
     recipient.address = value(1);
+    if (recipient.address.empty()) return bad();  // every recipient has an address (envelope.hpp)
     unsigned notify = 0;
     if (!parse_number(fields[2], notify) || notify > 15) return bad();
     recipient.notify = static_cast<std::uint8_t>(notify);

@@ -172,7 +172,8 @@ Result<Mailbox, Failure> parse_mailbox(std::string_view text, bool utf8) {
     if (local_length == 0) return syntax;
   } else {
     local_length = text.rfind('@');
-    if (local_length == std::string_view::npos) return syntax;
+    // "@domain" with no local part: what is left of "<@route:@domain>" once the route is gone.
+    if (local_length == std::string_view::npos || local_length == 0) return syntax;
   }
   std::string_view local = text.substr(0, local_length);
   if (local_length >= text.size() || text[local_length] != '@') return syntax;

@@ -512,7 +512,17 @@ ClientStep ClientProtocol::after_transaction_reply(const Expected& expected,
     }
     if (!mail_failed_) {
       for (std::size_t i = 0; i < count; ++i) {
-        if (accepted_[i]) decide_from_reply(i, reply, ClientStage::Data);
+        if (!accepted_[i]) continue;
+        if (reply.is_positive()) {
+          // RFC 5321 §4.3.2: DATA is answered 354 or refused. A 2xx means the server took no
+          // message, so nothing was delivered: defer rather than drop it from the queue.
+          decide(i, Disposition::Deferred, "4.5.0",
+                 fmt::format("host {} said: {} (in reply to DATA command)", settings_.server,
+                             reply.diagnostic),
+                 reply.diagnostic_code(), ClientStage::Data);
+        } else {
+          decide_from_reply(i, reply, ClientStage::Data);
+        }
       }
     }
     settle_too_many();

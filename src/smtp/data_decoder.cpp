@@ -8,8 +8,8 @@
 
 namespace tern::smtp {
 
-DataDecoder::DataDecoder(BareNewlinePolicy policy, std::uint64_t size_limit)
-    : policy_(policy), size_limit_(size_limit) {}
+DataDecoder::DataDecoder(BareNewlinePolicy /*policy: see the header*/, std::uint64_t size_limit)
+    : size_limit_(size_limit) {}
 
 // Stores exactly the first size_limit_ decoded bytes, however the input was chunked.
 void DataDecoder::append(std::string& out, const char* bytes, std::size_t count) {

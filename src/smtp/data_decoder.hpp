@@ -17,6 +17,8 @@ enum class BareNewlinePolicy { Normalize, Reject };
 
 class DataDecoder {
  public:
+  // Framing is the same under either policy: a bare LF is always normalized and recorded
+  // (saw_bare_newline), and the caller refuses the message at its end under Reject.
   DataDecoder(BareNewlinePolicy policy, std::uint64_t size_limit);
 
   // Decodes bytes from `input`, appending message bytes to `out`. Returns how many input bytes were
@@ -35,7 +37,6 @@ class DataDecoder {
   void bare_newline(std::string& out);
 
   enum class State { LineStart, Dot, DotCr, Middle, Cr, AfterBareLf };
-  BareNewlinePolicy policy_;
   std::uint64_t size_limit_;
   State state_ = State::LineStart;
   bool finished_ = false;

@@ -1,5 +1,6 @@
 // Reply wire format (RFC 5321 §4.2.1): "CODE-" on every line but the last, "CODE " on the last,
-// with the enhanced status code repeated on each line (RFC 2034 §4).
+// with the enhanced status code repeated on each line (RFC 2034 §4). Control characters in the
+// text become '?', so a line is always exactly one line.
 #include "smtp/reply.hpp"
 
 namespace tern::smtp {
@@ -18,7 +19,14 @@ void append_reply(std::string& out, const Reply& reply) {
       out += reply.status;
       out += ' ';
     }
-    if (i < reply.lines.size()) out += reply.lines[i];
+    if (i < reply.lines.size()) {
+      // RFC 5321 §4.2 textstring is HT and printable characters: client text echoed in a reply
+      // ("Unsupported option: ...") must not carry a CR, NUL or other control into the reply.
+      for (char c : reply.lines[i]) {
+        bool control = (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7F;
+        out += control ? '?' : c;
+      }
+    }
     out += "\r\n";
   }
 }

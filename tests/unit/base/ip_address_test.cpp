@@ -64,6 +64,15 @@ TEST(IpAddressTest, RejectsNonNumericAndMalformed) {
   }
 }
 
+// Found by fuzz/address: inet_pton reads a C string, so text after a NUL was ignored.
+TEST(IpAddressTest, RejectsTextAfterANul) {
+  using namespace std::string_view_literals;
+  for (std::string_view text : {"1.2.3.4\0junk"sv, "::1\0"sv, "[10.0.0.1\0]"sv}) {
+    EXPECT_FALSE(IpAddress::parse(text).has_value()) << text.size();
+  }
+  EXPECT_FALSE(Cidr::parse("10.0.0.0\0/8"sv));
+}
+
 TEST(IpAddressTest, UnmappedTurnsMappedIpv6IntoIpv4) {
   IpAddress mapped = ip("::ffff:127.0.0.1");
   EXPECT_EQ(mapped.unmapped(), ip("127.0.0.1"));

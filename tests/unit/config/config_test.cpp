@@ -154,6 +154,10 @@ TEST(ConfigTest, BadValuesAreErrorsAtTheirLine) {
       {"smtpd_timeout = 5x", "smtpd_timeout"},
       {"smtpd_timeout = 0", "smtpd_timeout"},
       {"smtpd_timeout = s", "smtpd_timeout"},
+      // Caught by fuzz/main_cf's positive-timeout property: seconds that do not fit an int wrapped
+      // to negative values.
+      {"smtpd_timeout = 100000000w", "smtpd_timeout"},
+      {"maximal_queue_lifetime = 30000", "maximal_queue_lifetime"},
       {"smtpd_listen = nonsense", "nonsense"},
       {"smtpd_listen = 127.0.0.1:99999", "127.0.0.1:99999"},
       {"smtpd_listen = mail.example.org:25", "mail.example.org:25"},

@@ -211,5 +211,41 @@ TEST(MainCfTest, RepeatedNonRecursiveReferencesAreNotLoops) {
   EXPECT_EQ(*expanded, "x x x");
 }
 
+// Found while writing fuzz/main_cf (a crafted main.cf took 16 s to load): every reference was
+// expanded anew, so ten names referring four times each to the next cost 4^10 lookups.
+TEST(MainCfTest, EachNameIsExpandedOncePerValue) {
+  std::map<std::string, std::string, std::less<>> values;
+  for (char name = 'a'; name < 'k'; ++name) {
+    std::string next(1, static_cast<char>(name + 1));
+    values[std::string(1, name)] = "$" + next + "$" + next + "${" + next + "}$(" + next + ")";
+  }
+  values["k"] = "x";
+  int lookups = 0;
+  RawLookup counting = [&](std::string_view name) -> std::optional<std::string> {
+    ++lookups;
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+  auto expanded = expand_value("$a", counting);
+  ASSERT_TRUE(expanded.ok()) << expanded.error().message;
+  EXPECT_EQ(expanded->size(), 1048576u);  // 4^10 x: the value itself is what it is
+  EXPECT_LE(lookups, 11);
+}
+
+// Found by fuzz/main_cf (inputs of 6 s): with each name expanded once, the value itself still grew
+// fourfold per level; a few more levels would exhaust memory. Over 1 MiB is an error.
+TEST(MainCfTest, ExpandedValuesAreBoundedInSize) {
+  std::map<std::string, std::string, std::less<>> values;
+  for (char name = 'a'; name < 'k'; ++name) {
+    std::string next(1, static_cast<char>(name + 1));
+    values[std::string(1, name)] = "$" + next + "$" + next + "$" + next + "$" + next;
+  }
+  values["k"] = "0123456789";
+  auto expanded = expand_value("$a", table(values));
+  ASSERT_FALSE(expanded.ok());
+  EXPECT_EQ(expanded.error().message, "value longer than 1048576 bytes after $name expansion");
+}
+
 }  // namespace
 }  // namespace tern::config

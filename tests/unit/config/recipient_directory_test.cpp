@@ -40,6 +40,14 @@ TEST(RecipientDirectoryTest, AliasesQuotedNamesAndTargets) {
   EXPECT_EQ(table.entries["with:colon"], Targets{"w"});
 }
 
+// Found by fuzz/aliases: a target of "" was kept as an empty address (and read with front()).
+TEST(RecipientDirectoryTest, AliasesLeaveOutEmptyQuotedTargets) {
+  AliasTable table = aliases_ok("a: \"\", alice\nb: bob, \"  \"\n");
+  EXPECT_EQ(table.entries["a"], Targets{"alice"});
+  EXPECT_EQ(table.entries["b"], (Targets{"bob", "  "}));
+  EXPECT_FALSE(parse_aliases("c: \"\"\n", "aliases").ok());  // no usable target at all
+}
+
 TEST(RecipientDirectoryTest, AliasesRepeatedNameAccumulates) {
   AliasTable table = aliases_ok("a: b\na: c\n");
   EXPECT_EQ(table.entries["a"], (Targets{"b", "c"}));
@@ -311,6 +319,24 @@ TEST(RecipientDirectoryTest, AliasChainDepthIsBounded) {
   EXPECT_NE(expansion.status, Lookup::Found);
   EXPECT_FALSE(expansion.error.empty());
   EXPECT_EQ(directory.expand("l20", "example.org").status, Lookup::Found);
+}
+
+// Found while writing fuzz/aliases (a crafted table took 79 s): an alias reached again through
+// another branch was expanded again, so twelve levels naming the next one four times meant 4^12
+// visits.
+TEST(RecipientDirectoryTest, AliasFanOutIsExpandedOnce) {
+  std::string text;
+  for (int i = 0; i < 12; ++i) {
+    std::string next = "f" + std::to_string(i + 1);
+    text += "f" + std::to_string(i) + ": " + next + ", " + next + ", " + next + ", " + next + "\n";
+  }
+  text += "f12: alice, friend@remote.example\n";
+  RecipientDirectory directory = test_directory(text);
+  Expansion expansion = directory.expand("f0", "example.org");
+  ASSERT_EQ(expansion.status, Lookup::Found) << expansion.error;
+  ASSERT_EQ(expansion.targets.size(), 2u);
+  EXPECT_EQ(expansion.targets[0].user, "alice@example.org");
+  EXPECT_EQ(expansion.targets[1].address, "friend@remote.example");
 }
 
 TEST(RecipientDirectoryTest, PostmasterFallsBackToRoot) {

@@ -240,6 +240,28 @@ TEST_F(QueueManagerTest, CorruptFileMovesToCorruptAndOthersStillGo) {
       << lines;
 }
 
+// Found by fuzz/spool_format: a results log damaged before its last line no longer says who has
+// the message, so the message and its log are set aside rather than delivered again.
+TEST_F(QueueManagerTest, DamagedResultsLogMovesMessageToCorrupt) {
+  std::string id = write_message("active", {"bob@example.org", "carol@example.org"}, "body");
+  std::string damaged = encode_result(0, RecipientState::Delivered, 1700000000, "delivered") +
+                        "garbage in the middle\n" +
+                        encode_result(1, RecipientState::Delivered, 1700000001, "delivered");
+  std::ofstream(directory_ + "/active/" + id + ".results") << damaged;
+  std::string good = write_message("active", {"dave@example.org"}, "two");
+  Recorder recorder;
+  QueueManager manager(directory_, recorder.function(), 1, kNoAutomaticRetry);
+  manager.recover();
+  ASSERT_TRUE(wait_until([&] { return manager.pending() == 0 && !exists("active/" + good); }));
+  EXPECT_FALSE(exists("active/" + id));
+  EXPECT_TRUE(exists("corrupt/" + id));
+  EXPECT_EQ(read("corrupt/" + id + ".results"), damaged);
+  EXPECT_EQ(recorder.count(), 1u);  // only the good message was delivered
+  EXPECT_NE(log().find(id + ": bad results record: garbage in the middle: moved to corrupt/"),
+            std::string::npos)
+      << log();
+}
+
 TEST_F(QueueManagerTest, DeferredResultMovesMessageAndResultsToDeferred) {
   Recorder recorder;
   recorder.decide = [](const Envelope& envelope, std::size_t index) {

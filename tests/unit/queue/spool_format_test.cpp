@@ -150,6 +150,18 @@ TEST(SpoolFormatTest, HeaderWithoutRecipientsIsAnError) {
   EXPECT_FALSE(decode_spool_header(encode_envelope(envelope)));
 }
 
+// Found by fuzz/spool_format: "rcpt" with an empty address decoded, though no recipient is ever
+// queued without one; such a file is damaged and goes to corrupt/.
+TEST(SpoolFormatTest, RecipientWithoutAnAddressIsAnError) {
+  std::string records = "rcpt  0  \nend\n";
+  std::string file =
+      "TERN-QUEUE 1 " + std::string(8, '0') + std::to_string(24 + records.size()) + "\n" + records;
+  ASSERT_EQ(announced_header_length(file), file.size());
+  auto decoded = decode_spool_header(file);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().message, "bad spool record: rcpt  0  ");
+}
+
 TEST(SpoolFormatTest, EscapeRoundTripsEveryByte) {
   std::string all;
   for (int c = 0; c < 256; ++c) all += static_cast<char>(c);

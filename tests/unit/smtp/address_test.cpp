@@ -155,6 +155,22 @@ TEST(AddressTest, SourceRoutesAreAcceptedAndIgnored) {
   }
 }
 
+// Found by fuzz/address: once the route is gone, "@domain" is left with no local part at all (it
+// was read with front() of an empty view).
+TEST(AddressTest, RouteFollowedByAnEmptyLocalPartIsRefused) {
+  for (std::string_view text : {"<@a.example:@b.example>", "<@2:@2A2>", "@a.example:@b.example"}) {
+    EXPECT_TRUE(fails_with(text, AddressError::Syntax, true, true)) << text;
+  }
+}
+
+// Found by fuzz/address: an address literal read as a C string stopped at a NUL, so
+// "[1.2.3.4<NUL>junk]" passed for [1.2.3.4] and control characters reached the envelope.
+TEST(AddressTest, AddressLiteralWithANulIsRefused) {
+  using namespace std::string_view_literals;
+  EXPECT_TRUE(fails_with("<a@[17.0.0.1\0\0`0\x01'F\x02]>"sv, AddressError::Syntax));
+  EXPECT_TRUE(fails_with("<a@[IPv6:::1\0x]>"sv, AddressError::Syntax));
+}
+
 TEST(AddressTest, NullPathOnlyWhenAllowed) {
   Mailbox null = parse_ok("<>", /*allow_null=*/true);
   EXPECT_TRUE(null.is_null);

@@ -627,6 +627,27 @@ TEST(ClientProtocolTest, DataRefusedAppliesToAcceptedRecipients) {
   EXPECT_EQ(h.protocol.outcomes()[1].stage, ClientStage::Rcpt);
 }
 
+// Found by fuzz/client_protocol: a server that answered DATA with a 2xx instead of 354 had every
+// accepted recipient counted as delivered, though no message was sent; the queue then dropped it.
+TEST(ClientProtocolTest, PositiveReplyToDataIsNoDelivery) {
+  Harness h(test_settings(), test_message({"bob@example.org", "nobody@example.org"}));
+  std::string script = opening("PIPELINING") +
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "C: RCPT TO:<bob@example.org>\n"
+                       "C: RCPT TO:<nobody@example.org>\n"
+                       "C: DATA\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "S: 250 2.1.5 Ok\n"
+                       "S: 550 5.1.1 unknown\n"
+                       "S: 250 2.0.0 Ok\n"
+                       "C: QUIT\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_EQ(h.outcome(0),
+            "Deferred 4.5.0 DATA | host mx.example.org[192.0.2.1] said: 250 2.0.0 Ok (in reply "
+            "to DATA command)");
+  EXPECT_EQ(h.protocol.outcomes()[1].disposition, Disposition::Bounced);  // its RCPT reply
+}
+
 TEST(ClientProtocolTest, EndOfDataReplyAppliesToAllAcceptedRecipients) {
   for (std::string reply : {"452 4.3.1 Insufficient system storage",
                             "550 5.7.1 Message rejected "

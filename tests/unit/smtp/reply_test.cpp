@@ -28,6 +28,18 @@ TEST(ReplyTest, MakeReplyHoldsOneLine) {
   EXPECT_EQ(reply.lines[0], "Error: queue file write error");
 }
 
+// Found by fuzz/smtp_session: "555 5.5.4 Unsupported option: X" echoed the client's keyword with
+// its control characters; a CR or NUL in a reply line breaks RFC 5321 §4.2 framing for clients.
+TEST(ReplyTest, ControlCharactersInTheTextBecomeQuestionMarks) {
+  using namespace std::string_literals;
+  EXPECT_EQ(format_reply(make_reply(555, "5.5.4",
+                                    "Unsupported option: NC\0\x04"
+                                    "C\x0BOT\rI\x7F"s)),
+            "555 5.5.4 Unsupported option: NC??C?OT?I?\r\n");
+  EXPECT_EQ(format_reply(Reply{250, "", {"tab\tkept", "bare\nLF"}}),
+            "250-tab\tkept\r\n250 bare?LF\r\n");
+}
+
 TEST(ReplyTest, MultiLineUsesDashOnAllButTheLastLine) {
   Reply ehlo{250, "", {"mx.example", "PIPELINING", "SIZE 10240000", "8BITMIME"}};
   EXPECT_EQ(format_reply(ehlo),
