@@ -79,7 +79,8 @@ class Session : public std::enable_shared_from_this<Session> {
         services_(services),
         config_(*services.config),
         directory_(std::move(directory)),
-        protocol_(settings, std::move(client), *directory_),
+        protocol_(settings, std::move(client), *directory_,
+                  [spool = services.spool] { return spool->free_space(); }),
         timer_(stream_.get_executor()),
         input_(command_buffer_size()) {}
 
@@ -115,6 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void queue_reply(const smtp::Reply& reply) { smtp::append_reply(output_, reply); }
   const char* stage() const;
   void log_rejection(const smtp::Reply& reply, std::string_view line);
+  void warn_queue_space() const;
 
   std::size_t buffered() const { return input_.size(); }
   std::string_view buffered_view() const { return input_.data(); }
@@ -255,6 +257,16 @@ void Session::log_rejection(const smtp::Reply& reply, std::string_view line) {
                transaction.sender.address(), protocol_.protocol_name(), protocol_.helo_name());
 }
 
+// Postfix's warning when MAIL is refused for lack of queue space, so the admin sees why.
+void Session::warn_queue_space() const {
+  std::optional<std::uint64_t> free_bytes = services_.spool->free_space();
+  spdlog::warn(
+      "not enough free space in mail queue: {} bytes < 1.5*message size limit ({}) or "
+      "queue_minfree ({})",
+      free_bytes ? std::to_string(*free_bytes) : "unknown", config_.message_size_limit,
+      config_.queue_minfree);
+}
+
 asio::awaitable<void> Session::run() {
   auto self = shared_from_this();
   touch();
@@ -276,9 +288,11 @@ asio::awaitable<void> Session::run() {
       bool too_long = discarding_long_line_;
       discarding_long_line_ = false;
       Step step = too_long ? protocol_.on_line_too_long() : protocol_.on_line(*line);
-      if (step.reply.code >= 500 && !too_long) {
+      // Postfix logs temporary refusals of MAIL and RCPT as well as permanent ones.
+      if (step.reply.code >= 400 && !too_long) {
         std::string_view verb = line->substr(0, line->find(' '));
         if (iequals(verb, "RCPT") || iequals(verb, "MAIL")) log_rejection(step.reply, *line);
+        if (iequals(verb, "MAIL") && step.reply.status == "4.3.1") warn_queue_space();
       }
       if (step.action == Action::Drop) {
         spdlog::warn("non-SMTP command from {}: {}", protocol_.client().log_name(),
