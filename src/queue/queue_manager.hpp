@@ -86,7 +86,8 @@ class QueueManager {
   void worker_loop();
   void retry_loop();
   void process(const Job& job);
-  void requeue_deferred(bool only_due);
+  void requeue_deferred(bool only_due, bool recovered = false);
+  void park_unrecorded(const std::string& queue_id);
   bool notify_sender(Envelope& envelope, const std::string& path, std::uint64_t data_offset);
   Status expire_recipients(Envelope& envelope, const std::string& results_path);
 
@@ -99,6 +100,8 @@ class QueueManager {
   std::condition_variable retry_wake_;
   std::deque<Job> jobs_;
   std::set<std::string> in_progress_;
+  // Parked in deferred/ after an attempt whose results could not be recorded.
+  std::set<std::string> unrecorded_;
   bool stopping_ = false;
   bool flush_requested_ = false;
   std::vector<std::thread> workers_;
