@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release
 SANITIZE := build/asan
 
-.PHONY: deps build build-asan run test test-release test-asan bench format clean
+.PHONY: deps build build-asan run test test-release test-asan bench bench-scale format clean
 
 deps:
 	@scripts/deps.sh
@@ -34,6 +34,11 @@ test: test-release test-asan
 
 bench: build
 	bench/throughput.sh
+
+# Scale and crash scripts (bench/README.md); every one runs, the status says whether all passed.
+bench-scale: build
+	@rc=0; for script in connections slow_clients big_message crash; do \
+	  /usr/bin/python3 bench/$$script.py || rc=1; done; exit $$rc
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
