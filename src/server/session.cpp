@@ -88,6 +88,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   asio::awaitable<void> watchdog();
+  void stop_watchdog() {
+    closed_ = true;
+    timer_.cancel();
+  }
   // Starts a new smtpd_timeout period: for the client's next record, or for a write.
   void touch() {
     deadline_ =
@@ -269,12 +273,17 @@ void Session::warn_queue_space() const {
 
 asio::awaitable<void> Session::run() {
   auto self = shared_from_this();
+  // The watchdog keeps the session alive until told to stop; if run() ends by an exception, the
+  // guard tells it, so neither the session nor its timer outlives the connection.
+  struct WatchdogStopper {
+    Session& session;
+    ~WatchdogStopper() { session.stop_watchdog(); }
+  } stopper{*this};
   touch();
   asio::co_spawn(stream_.get_executor(), watchdog(), asio::detached);
   bool implicit_tls = protocol_.settings().role == config::ListenerRole::Smtps;
   if (implicit_tls && !co_await start_tls()) {
-    closed_ = true;
-    timer_.cancel();
+    stop_watchdog();
     stream_.close();
     spdlog::info("disconnect from {} {}", protocol_.client().log_name(),
                  protocol_.command_summary());
@@ -307,8 +316,7 @@ asio::awaitable<void> Session::run() {
       break;
     }
   }
-  closed_ = true;
-  timer_.cancel();
+  stop_watchdog();
   message_.reset();
   stream_.close();
   spdlog::info("disconnect from {} {}", protocol_.client().log_name(), protocol_.command_summary());
