@@ -7,7 +7,7 @@ SANITIZE := build/asan
 FUZZ := build/fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build build-asan build-fuzz run test test-release test-asan test-fuzz fuzz bench format clean
+.PHONY: deps build build-asan build-fuzz run test test-release test-asan test-fuzz fuzz bench bench-scale format clean
 
 deps:
 	@scripts/deps.sh
@@ -51,6 +51,11 @@ test: test-release test-asan test-fuzz
 
 bench: build
 	bench/throughput.sh
+
+# Scale and crash scripts (bench/README.md); every one runs, the status says whether all passed.
+bench-scale: build
+	@rc=0; for script in connections slow_clients big_message crash; do \
+	  /usr/bin/python3 bench/$$script.py || rc=1; done; exit $$rc
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -509,6 +509,7 @@ Config build(Loader& loader) {
   config.smtpd_client_connection_count_limit =
       loader.small_number("smtpd_client_connection_count_limit");
   config.smtpd_connection_limit = loader.small_number("smtpd_connection_limit");
+  config.queue_minfree = loader.number("queue_minfree");
   std::string bare = to_lower_ascii(trim(loader.text("smtpd_forbid_bare_newline")));
   if (bare == "normalize" || bare == "no") {
     config.smtpd_forbid_bare_newline = BareNewline::Normalize;

@@ -128,6 +128,9 @@ struct Config {
   int smtpd_hard_error_limit = 20;
   int smtpd_client_connection_count_limit = 50;
   int smtpd_connection_limit = 5000;
+  // Bytes that must stay free in the queue file system: MAIL is refused with 452 4.3.1 at or below
+  // this, and also below 1.5 x message_size_limit (Postfix smtpd_check_queue).
+  std::uint64_t queue_minfree = 0;
   BareNewline smtpd_forbid_bare_newline = BareNewline::Normalize;
   std::vector<std::string> smtpd_forbidden_commands;
 

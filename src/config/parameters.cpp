@@ -73,6 +73,7 @@ constexpr ParameterInfo kParameters[] = {
     {"smtpd_hard_error_limit", "20", K::Effective},
     {"smtpd_client_connection_count_limit", "50", K::Effective},
     {"smtpd_connection_limit", "5000", K::Effective},
+    {"queue_minfree", "0", K::Effective},
     {"smtpd_forbid_bare_newline", "normalize", K::Effective},
     {"smtpd_forbidden_commands", "CONNECT GET POST", K::Effective},
     // Queue timing

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "delivery/maildir.hpp"
 #include "smtp/address.hpp"
@@ -104,7 +105,11 @@ RecipientResult LocalDeliveryAgent::deliver_one(const queue::DeliveryJob& job, s
     message.length = length;
     auto delivered = deliver_to_maildir(message, job.recovered);
     if (!delivered) {
-      return result(index, RecipientState::Deferred, "4.2.0",
+      // Deferred either way, with RFC 3463's finer codes when the cause is known: X.3.1 mail
+      // system full (the file system), X.2.2 mailbox full (the user's quota).
+      int cause = delivered.error().system_error;
+      const char* status = cause == ENOSPC ? "4.3.1" : cause == EDQUOT ? "4.2.2" : "4.2.0";
+      return result(index, RecipientState::Deferred, status,
                     fmt::format("cannot update mailbox: {}", delivered.error().message));
     }
     if (std::find(touched.begin(), touched.end(), destination.maildir) == touched.end()) {

@@ -15,11 +15,15 @@
 namespace tern::delivery {
 namespace {
 
-Error system_error(std::string_view what, const std::string& path) {
-  return Error{fmt::format("{} {}: {}", what, path, std::strerror(errno))};
+using Step = Result<Unit, MaildirError>;
+
+// errno is taken at once, before any later call can change it.
+MaildirError system_error(std::string_view what, const std::string& path) {
+  int number = errno;
+  return MaildirError{fmt::format("{} {}: {}", what, path, std::strerror(number)), number};
 }
 
-Status make_directories(const std::string& path) {
+Step make_directories(const std::string& path) {
   std::string partial;
   for (std::size_t i = 0; i <= path.size(); ++i) {
     if (i == path.size() || (path[i] == '/' && i > 0)) {
@@ -29,42 +33,46 @@ Status make_directories(const std::string& path) {
       }
     }
   }
-  return ok_status();
+  return Unit{};
 }
 
-Status write_all(int fd, std::string_view bytes, const std::string& path) {
+Step write_all(int fd, std::string_view bytes, const std::string& path) {
   while (!bytes.empty()) {
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) return system_error("write", path);
     bytes.remove_prefix(static_cast<std::size_t>(written));
   }
-  return ok_status();
+  return Unit{};
 }
 
-Status copy_range(int from, std::uint64_t offset, std::uint64_t length, int to,
-                  const std::string& path) {
+Step copy_range(int from, std::uint64_t offset, std::uint64_t length, int to,
+                const std::string& path) {
   loff_t position = static_cast<loff_t>(offset);
   while (length > 0) {
     ssize_t copied = ::copy_file_range(from, &position, to, nullptr, length, 0);
     if (copied < 0 && errno == EINTR) continue;
     if (copied < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) break;
     if (copied < 0) return system_error("copy", path);
-    if (copied == 0) return Error{fmt::format("copy {}: spool file shorter than expected", path)};
+    if (copied == 0) {
+      return MaildirError{fmt::format("copy {}: spool file shorter than expected", path)};
+    }
     length -= static_cast<std::uint64_t>(copied);
   }
   char buffer[65536];
   while (length > 0) {  // fallback across file systems
     ssize_t got = ::pread(from, buffer, std::min<std::uint64_t>(length, sizeof buffer), position);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return Error{fmt::format("copy {}: spool file shorter than expected", path)};
+    if (got <= 0) {
+      return MaildirError{fmt::format("copy {}: spool file shorter than expected", path)};
+    }
     if (auto written = write_all(to, {buffer, static_cast<std::size_t>(got)}, path); !written) {
       return written;
     }
     position += got;
     length -= static_cast<std::uint64_t>(got);
   }
-  return ok_status();
+  return Unit{};
 }
 
 bool exists(const std::string& path) {
@@ -106,7 +114,8 @@ std::string maildir_unique_name(std::int64_t arrival, const std::string& queue_i
   return fmt::format("{}.T{}R{}D{}.{}", arrival, queue_id, recipient, target, safe_host);
 }
 
-Result<MaildirOutcome> deliver_to_maildir(const MaildirMessage& message, bool check_cur) {
+Result<MaildirOutcome, MaildirError> deliver_to_maildir(const MaildirMessage& message,
+                                                        bool check_cur) {
   const std::string& maildir = message.maildir;
   for (const char* sub : {"tmp", "new", "cur"}) {
     if (auto made = make_directories(maildir + sub); !made) return made.error();
@@ -118,7 +127,7 @@ Result<MaildirOutcome> deliver_to_maildir(const MaildirMessage& message, bool ch
   std::string temporary = maildir + "tmp/" + message.unique_name;
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return system_error("create", temporary);
-  Status written = write_all(fd, message.prefix, temporary);
+  Step written = write_all(fd, message.prefix, temporary);
   if (written)
     written = copy_range(message.source_fd, message.offset, message.length, fd, temporary);
   if (written && ::fsync(fd) != 0) written = system_error("fsync", temporary);
@@ -136,10 +145,10 @@ Result<MaildirOutcome> deliver_to_maildir(const MaildirMessage& message, bool ch
 Status sync_new_directory(const std::string& maildir) {
   std::string path = maildir + "new";
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return system_error("open", path);
+  if (fd < 0) return Error{system_error("open", path).message};
   int result = ::fsync(fd);
   ::close(fd);
-  if (result != 0) return system_error("fsync", path);
+  if (result != 0) return Error{system_error("fsync", path).message};
   return ok_status();
 }
 

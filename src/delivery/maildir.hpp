@@ -21,6 +21,13 @@ struct MaildirMessage {
 
 enum class MaildirOutcome { Delivered, AlreadyThere };
 
+// Why a delivery failed, with the errno of the failing call (0 when none), so the caller can tell
+// a full file system (ENOSPC) or quota (EDQUOT) from other trouble.
+struct MaildirError {
+  std::string message;
+  int system_error = 0;
+};
+
 // "<arrival>.T<queue id>R<recipient>D<target>.<host>", host with '/' and ':' escaped as the spec
 // says.
 std::string maildir_unique_name(std::int64_t arrival, const std::string& queue_id,
@@ -28,7 +35,8 @@ std::string maildir_unique_name(std::int64_t arrival, const std::string& queue_i
 
 // `check_cur`: also look in cur/ for an earlier copy the reader already moved (after a crash only).
 // The caller syncs new/ (see sync_new_directory) before counting the delivery as done.
-Result<MaildirOutcome> deliver_to_maildir(const MaildirMessage& message, bool check_cur);
+Result<MaildirOutcome, MaildirError> deliver_to_maildir(const MaildirMessage& message,
+                                                        bool check_cur);
 Status sync_new_directory(const std::string& maildir);
 
 }  // namespace tern::delivery

@@ -119,7 +119,9 @@ void QueueManager::recover() {
   }
   if (!active.empty()) spdlog::info("recovered {} messages from the active queue", active.size());
   wake_.notify_all();
-  requeue_deferred(/*all=*/false, {});
+  // A deferred message may have been delivered by an attempt whose results were never recorded
+  // (see park_unrecorded) before the stop: its first attempt after a start looks for copies too.
+  requeue_deferred(/*all=*/false, {}, /*recovered=*/true);
 }
 
 void QueueManager::flush(const std::string& destination) {
@@ -167,7 +169,7 @@ Status QueueManager::control(const ControlCommand& command) {
   if (!done) return done;
   bool leaves_active = command.verb == QueueVerb::Delete || command.verb == QueueVerb::Hold;
   if (leaves_active && was_queued) jobs_.erase(queued);
-  if (!leaves_active && !was_queued) jobs_.push_back(Job{id, false});
+  if (!leaves_active && !was_queued) jobs_.push_back(Job{id, unrecorded_.erase(id) > 0});
   lock.unlock();
   if (!leaves_active) wake_.notify_one();
   static constexpr const char* kWords[] = {"flushed", "removed", "placed on hold",
@@ -262,9 +264,12 @@ void QueueManager::process(const Job& job) {
       recipient.last_attempt = now;
     }
     if (auto appended = append_durably(results_path, log); !appended) {
-      // Not recorded: act on nothing. The message stays where it is and is tried again later.
-      spdlog::warn("{}: cannot record delivery results: {}", job.queue_id,
-                   appended.error().message);
+      // Not recorded (the spool's disk is full, say): act on nothing, but do not strand the
+      // message in active/ either. It waits in deferred/ for the next queue run, and that attempt
+      // looks for the copies this one may have delivered, so nobody gets the message twice.
+      spdlog::warn("{}: cannot record delivery results: {}; retrying at the next queue run",
+                   job.queue_id, appended.error().message);
+      park_unrecorded(job.queue_id);
       return;
     }
     double delay = static_cast<double>(now - envelope.arrival_time);
@@ -304,6 +309,22 @@ void QueueManager::process(const Job& job) {
   std::string deferred = directory_ + "/deferred/" + job.queue_id;
   ::rename(results_path.c_str(), (deferred + ".results").c_str());
   ::rename(path.c_str(), deferred.c_str());
+}
+
+// Moves a message whose delivery results could not be recorded to deferred/ (renames need no free
+// space on the file systems a spool lives on) and remembers that its next attempt must check for
+// earlier copies. Without a new schedule line its last one is due, so the next queue run takes it.
+void QueueManager::park_unrecorded(const std::string& queue_id) {
+  std::string active = directory_ + "/active/" + queue_id;
+  std::string deferred = directory_ + "/deferred/" + queue_id;
+  std::lock_guard lock(mutex_);
+  unrecorded_.insert(queue_id);
+  // Results file first: a message found in deferred/ always has its results beside it.
+  ::rename((active + ".results").c_str(), (deferred + ".results").c_str());
+  if (::rename(active.c_str(), deferred.c_str()) != 0) {
+    spdlog::warn("{}: cannot move to deferred/: {}; retrying at the next start", queue_id,
+                 std::strerror(errno));
+  }
 }
 
 // Recipients still deferred past the queue lifetime become bounced ("expired"), recorded before the
@@ -385,7 +406,10 @@ bool QueueManager::waits_for(const std::string& path,
       });
 }
 
-void QueueManager::requeue_deferred(bool all, const std::set<std::string>& destinations) {
+// Moves deferred messages back to active/ and queues them. `recovered` marks every one as possibly
+// delivered already; those parked by park_unrecorded are marked anyway.
+void QueueManager::requeue_deferred(bool all, const std::set<std::string>& destinations,
+                                    bool recovered) {
   std::string deferred = directory_ + "/deferred/";
   std::string active = directory_ + "/active/";
   std::int64_t now = now_seconds();
@@ -404,7 +428,8 @@ void QueueManager::requeue_deferred(bool all, const std::set<std::string>& desti
     if (::access((deferred + id).c_str(), F_OK) != 0) continue;  // held or deleted meanwhile
     ::rename((deferred + id + ".results").c_str(), (active + id + ".results").c_str());
     if (::rename((deferred + id).c_str(), (active + id).c_str()) == 0) {
-      jobs_.push_back(Job{id, false});
+      bool parked = unrecorded_.erase(id) > 0;
+      jobs_.push_back(Job{id, recovered || parked});
       due.push_back(id);
     }
   }

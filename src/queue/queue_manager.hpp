@@ -94,8 +94,10 @@ class QueueManager {
   void process(const Job& job);
   // Moves deferred messages back to active/: every one, or those due, or those with a recipient
   // waiting in one of `destinations`.
-  void requeue_deferred(bool all, const std::set<std::string>& destinations);
+  void requeue_deferred(bool all, const std::set<std::string>& destinations,
+                        bool recovered = false);
   bool waits_for(const std::string& path, const std::set<std::string>& destinations) const;
+  void park_unrecorded(const std::string& queue_id);
   bool notify_sender(Envelope& envelope, const std::string& path, std::uint64_t data_offset);
   Status expire_recipients(Envelope& envelope, const std::string& results_path);
 
@@ -108,6 +110,8 @@ class QueueManager {
   std::condition_variable retry_wake_;
   std::deque<Job> jobs_;
   std::set<std::string> in_progress_;
+  // Parked in deferred/ after an attempt whose results could not be recorded.
+  std::set<std::string> unrecorded_;
   bool stopping_ = false;
   bool flush_requested_ = false;
   std::set<std::string> flush_destinations_;

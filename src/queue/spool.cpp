@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -125,6 +126,12 @@ Spool::~Spool() {
   wake_.notify_all();
   if (committer_.joinable()) committer_.join();
   if (active_dir_fd_ >= 0) ::close(active_dir_fd_);
+}
+
+std::optional<std::uint64_t> Spool::free_space() const {
+  struct statvfs info {};
+  if (::statvfs(directory_.c_str(), &info) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(info.f_bavail) * info.f_frsize;
 }
 
 Result<IncomingMessage> Spool::begin(Envelope& envelope) {

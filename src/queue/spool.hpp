@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -52,6 +53,9 @@ class Spool {
   ~Spool();
 
   const std::string& directory() const { return directory_; }
+  // Bytes an unprivileged writer may still use in the spool's file system (statvfs f_bavail);
+  // nullopt when it cannot be told.
+  std::optional<std::uint64_t> free_space() const;
 
   // Creates incoming/ID (ID chosen here and stored in envelope.queue_id) and writes the envelope
   // header.

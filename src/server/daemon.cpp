@@ -78,12 +78,40 @@ std::shared_ptr<const config::RecipientDirectory> load_directory(const config::C
   return directory;
 }
 
-// Many idle SMTP connections need many descriptors: take the hard limit.
-void raise_descriptor_limit() {
+// Each SMTP connection holds a descriptor, so thousands of idle clients need thousands of them:
+// take the whole hard limit (the soft default is often 1024), and say when even that is too low
+// for smtpd_connection_limit, since the symptom otherwise is "accept: Too many open files" under
+// load.
+void raise_descriptor_limit(const config::Config& config) {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot read the open files limit: {}", std::strerror(errno));
+    return;
+  }
+  rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      spdlog::warn("cannot raise the open files limit from {} to {}: {}", before, limit.rlim_max,
+                   std::strerror(errno));
+      limit.rlim_cur = before;
+    }
+  }
+  if (limit.rlim_cur == before) {
+    spdlog::info("open files limit: {} (the hard limit)", limit.rlim_cur);
+  } else {
+    spdlog::info("open files limit: {} (soft limit raised from {} to the hard limit)",
+                 limit.rlim_cur, before);
+  }
+  // Spool, Maildir, log and listener descriptors come on top of one per connection.
+  constexpr rlim_t kReserve = 100;
+  rlim_t needed = static_cast<rlim_t>(config.smtpd_connection_limit) + kReserve;
+  if (config.smtpd_connection_limit > 0 && limit.rlim_cur != RLIM_INFINITY &&
+      limit.rlim_cur < needed) {
+    spdlog::warn(
+        "open files limit {} is below smtpd_connection_limit {} + {}: raise the hard limit "
+        "(LimitNOFILE= in the systemd unit, or ulimit -Hn), or lower smtpd_connection_limit",
+        limit.rlim_cur, config.smtpd_connection_limit, kReserve);
   }
 }
 
@@ -297,7 +325,7 @@ int run_daemon(const DaemonOptions& options) {
   if (loaded->embedded) {
     if (auto created = create_default_files(config); !created) return fail(created.error().message);
   }
-  raise_descriptor_limit();
+  raise_descriptor_limit(config);
 
   auto spool = queue::Spool::open(config.queue_directory);
   if (!spool) return fail(spool.error().message);

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "base/strings.hpp"
+#include "policy/queue_space.hpp"
 #include "policy/restrictions.hpp"
 #include "smtp/reply_catalog.hpp"
 
@@ -36,6 +37,7 @@ ProtocolSettings ProtocolSettings::from(const config::Config& config, config::Li
   settings.banner = config.smtpd_banner;
   settings.local_domains = config.mydestination;
   settings.message_size_limit = config.message_size_limit;
+  settings.queue_minfree = config.queue_minfree;
   settings.recipient_limit = config.smtpd_recipient_limit;
   settings.hard_error_limit = config.smtpd_hard_error_limit;
   settings.helo_required = config.smtpd_helo_required;
@@ -55,8 +57,11 @@ std::string ClientInfo::log_name() const {
 }
 
 Protocol::Protocol(const ProtocolSettings& settings, ClientInfo client,
-                   const config::RecipientDirectory& directory)
-    : settings_(settings), client_(std::move(client)), directory_(directory) {}
+                   const config::RecipientDirectory& directory, QueueSpaceProbe queue_space)
+    : settings_(settings),
+      client_(std::move(client)),
+      directory_(directory),
+      queue_space_(std::move(queue_space)) {}
 
 smtp::Reply Protocol::greeting() const {
   return replies::greeting(settings_.banner);
@@ -188,6 +193,14 @@ Step Protocol::handle_mail(std::string_view argument) {
   }
   if (parameters->size && *parameters->size > settings_.message_size_limit) {
     return reply(replies::size_exceeded_at_mail());
+  }
+  // Postfix smtpd_check_queue: a nearly full queue refuses for now, before any data is sent.
+  if (queue_space_) {
+    std::optional<std::uint64_t> free_bytes = queue_space_();
+    if (free_bytes && !policy::queue_has_room(*free_bytes, settings_.queue_minfree,
+                                              settings_.message_size_limit)) {
+      return reply(replies::insufficient_storage());
+    }
   }
   if (settings_.auth_required && login_.empty()) return reply(replies::auth_required());
   if (auto refusal = check_sender(sender.value())) return reply(std::move(*refusal));

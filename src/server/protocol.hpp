@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,7 @@ struct ProtocolSettings {
   std::string banner;
   std::vector<std::string> local_domains;
   std::uint64_t message_size_limit = 10240000;
+  std::uint64_t queue_minfree = 0;
   std::size_t recipient_limit = 1000;
   int hard_error_limit = 20;
   bool helo_required = false;
@@ -91,10 +93,15 @@ struct Transaction {
   std::uint64_t chunked_size = 0;  // octets received by BDAT so far
 };
 
+// Free bytes in the queue file system, asked at each MAIL (the session passes the spool's);
+// nullopt when it cannot be told, which never refuses mail.
+using QueueSpaceProbe = std::function<std::optional<std::uint64_t>()>;
+
 class Protocol {
  public:
+  // Without a `queue_space` probe, free space is not checked.
   Protocol(const ProtocolSettings& settings, ClientInfo client,
-           const config::RecipientDirectory& directory);
+           const config::RecipientDirectory& directory, QueueSpaceProbe queue_space = {});
 
   smtp::Reply greeting() const;
   Step on_line(std::string_view line);
@@ -153,6 +160,7 @@ class Protocol {
   const ProtocolSettings& settings_;
   ClientInfo client_;
   const config::RecipientDirectory& directory_;
+  QueueSpaceProbe queue_space_;
   std::string helo_name_;
   bool extended_ = false;
   std::string tls_description_;

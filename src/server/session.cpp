@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -16,8 +17,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <chrono>
-#include <cstring>
 #include <ctime>
+#include <span>
 #include <vector>
 
 #include "auth/password_hash.hpp"
@@ -28,6 +29,7 @@
 #include "net/tls_context.hpp"
 #include "server/commit.hpp"
 #include "server/header_completion.hpp"
+#include "server/input_buffer.hpp"
 #include "smtp/data_decoder.hpp"
 #include "smtp/reply_catalog.hpp"
 
@@ -35,7 +37,12 @@ namespace tern::server {
 namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadSize = 64 * 1024;
+// While a message streams in, reads are this large; between commands the buffer is only as large
+// as the longest command line allows (command_buffer_size), so idle connections stay cheap.
+constexpr std::size_t kMessageBufferSize = 64 * 1024;
+constexpr std::size_t kMinimumCommandBuffer = 4096;
+// How often a watchdog that found the session busy (not waiting for the client) looks again.
+constexpr std::chrono::seconds kBusyRecheck{1};
 
 bool is_in_networks(const std::vector<Cidr>& networks, const std::string& address) {
   auto parsed = IpAddress::parse(address);
@@ -72,20 +79,31 @@ class Session : public std::enable_shared_from_this<Session> {
         services_(services),
         config_(*services.config),
         directory_(std::move(directory)),
-        protocol_(settings, std::move(client), *directory_),
+        protocol_(settings, std::move(client), *directory_,
+                  [spool = services.spool] { return spool->free_space(); }),
         timer_(stream_.get_executor()),
-        input_(kReadSize + config_.line_length_limit) {}
+        input_(command_buffer_size()) {}
 
   asio::awaitable<void> run();
 
  private:
   asio::awaitable<void> watchdog();
+  void stop_watchdog() {
+    closed_ = true;
+    timer_.cancel();
+  }
+  // Starts a new smtpd_timeout period: for the client's next record, or for a write.
   void touch() {
     deadline_ =
         std::chrono::steady_clock::now() + std::chrono::seconds(config_.smtpd_timeout_seconds);
+    record_bytes_ = 0;
   }
-  asio::awaitable<bool> read_more();
+  void note_received(std::string_view bytes);
+  std::size_t line_limit() const;
+  std::size_t command_buffer_size() const;
+  asio::awaitable<bool> read_more(bool message_data = false);
   asio::awaitable<bool> flush();
+  asio::awaitable<void> report_read_failure(std::string_view stage);
   std::optional<std::string_view> next_line();
   asio::awaitable<bool> execute(Step step);
   asio::awaitable<bool> receive_data();
@@ -102,9 +120,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void queue_reply(const smtp::Reply& reply) { smtp::append_reply(output_, reply); }
   const char* stage() const;
   void log_rejection(const smtp::Reply& reply, std::string_view line);
+  void warn_queue_space() const;
 
-  std::size_t buffered() const { return end_ - start_; }
-  std::string_view buffered_view() const { return {input_.data() + start_, buffered()}; }
+  std::size_t buffered() const { return input_.size(); }
+  std::string_view buffered_view() const { return input_.data(); }
 
   net::SmtpStream stream_;
   SessionServices& services_;
@@ -113,12 +132,12 @@ class Session : public std::enable_shared_from_this<Session> {
   Protocol protocol_;
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
+  std::size_t record_bytes_ = 0;     // received since the last line end or deadline start
+  bool waiting_for_client_ = false;  // a read, write or handshake is pending
   bool timed_out_ = false;
   bool closed_ = false;
 
-  std::vector<char> input_;
-  std::size_t start_ = 0;
-  std::size_t end_ = 0;
+  InputBuffer input_;
   bool discarding_long_line_ = false;
   std::string output_;
 
@@ -131,61 +150,95 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string last_verb_ = "CONNECT";
 };
 
+// smtpd_timeout bounds each record the client sends (a command line, a line of message content or
+// line_length_limit octets of it) and each reply written, as Postfix's smtpd_per_record_deadline
+// does: a client that trickles a byte now and then is cut off, however often it sends. Time the
+// session spends on its own work (a commit, a password check) never counts against the client.
 asio::awaitable<void> Session::watchdog() {
   auto self = shared_from_this();
   while (!closed_) {
-    timer_.expires_at(deadline_);
+    auto now = std::chrono::steady_clock::now();
+    timer_.expires_at(now < deadline_ ? deadline_ : now + kBusyRecheck);
     co_await timer_.async_wait(use_tuple);
     if (closed_) break;
-    if (std::chrono::steady_clock::now() >= deadline_) {
+    // Keeps watching after a timeout, so that writing the 421 is bounded too.
+    if (waiting_for_client_ && std::chrono::steady_clock::now() >= deadline_) {
       timed_out_ = true;
       stream_.cancel();
-      break;
     }
   }
 }
 
-asio::awaitable<bool> Session::read_more() {
-  if (start_ > 0 && (end_ == input_.size() || start_ > input_.size() / 2)) {
-    std::memmove(input_.data(), input_.data() + start_, buffered());
-    end_ -= start_;
-    start_ = 0;
+// A line end, or line_length_limit octets without one, completes a record: the next one gets a
+// fresh smtpd_timeout.
+void Session::note_received(std::string_view bytes) {
+  record_bytes_ += bytes.size();
+  if (bytes.find('\n') != std::string_view::npos || record_bytes_ >= config_.line_length_limit) {
+    touch();
   }
-  if (end_ == input_.size())
-    co_return false;  // cannot happen: lines are bounded below the buffer size
-  touch();
-  auto [error, count] =
-      co_await stream_.read_some(asio::buffer(input_.data() + end_, input_.size() - end_));
+}
+
+// RFC 4954 §4: an AUTH response line may be up to 12288 octets.
+std::size_t Session::line_limit() const {
+  return protocol_.in_auth_exchange() ? std::max<std::size_t>(config_.line_length_limit, 12288)
+                                      : config_.line_length_limit;
+}
+
+// Room for the longest allowed line and its CRLF, so a line at the limit is still seen whole.
+std::size_t Session::command_buffer_size() const {
+  return std::max(kMinimumCommandBuffer, line_limit() + 2);
+}
+
+asio::awaitable<bool> Session::read_more(bool message_data) {
+  std::span<char> space = input_.prepare(message_data ? kMessageBufferSize : command_buffer_size());
+  if (space.empty()) co_return false;  // cannot happen: lines are bounded below the buffer size
+  waiting_for_client_ = true;
+  auto [error, count] = co_await stream_.read_some(asio::buffer(space.data(), space.size()));
+  waiting_for_client_ = false;
   if (error || count == 0) co_return false;
-  end_ += count;
+  note_received(std::string_view(space.data(), count));
+  input_.commit(count);
   co_return true;
+}
+
+// Postfix's log line for a client that went away or was cut off at `stage`; after a timeout, the
+// client is told 421 first, whatever the stage (Postfix does the same, in DATA too).
+asio::awaitable<void> Session::report_read_failure(std::string_view stage) {
+  if (!timed_out_) {
+    spdlog::info("lost connection after {} from {}", stage, protocol_.client().log_name());
+    co_return;
+  }
+  spdlog::info("timeout after {} from {}", stage, protocol_.client().log_name());
+  queue_reply(protocol_.on_timeout());
+  co_await flush();
 }
 
 asio::awaitable<bool> Session::flush() {
   if (output_.empty()) co_return true;
   touch();
+  waiting_for_client_ = true;
   asio::error_code error = co_await stream_.write_all(asio::buffer(output_));
+  waiting_for_client_ = false;
   output_.clear();
+  // The client's next record is due within smtpd_timeout of this reply.
+  touch();
   co_return !error;
 }
 
 // The next complete command line without its line ending. A line longer than line_length_limit is
 // discarded up to its end and reported once as too long; it is never buffered whole.
 std::optional<std::string_view> Session::next_line() {
-  // RFC 4954 §4: an AUTH response line may be up to 12288 octets.
-  std::size_t limit = protocol_.in_auth_exchange()
-                          ? std::max<std::size_t>(config_.line_length_limit, 12288)
-                          : config_.line_length_limit;
+  std::size_t limit = line_limit();
   std::string_view pending = buffered_view();
   std::size_t newline = pending.find('\n');
   if (newline == std::string_view::npos) {
     if (pending.size() > limit) {
       discarding_long_line_ = true;
-      start_ = end_ = 0;
+      input_.clear();
     }
     return std::nullopt;
   }
-  start_ += newline + 1;
+  input_.consume(newline + 1);
   std::string_view line = pending.substr(0, newline);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.size() > limit) discarding_long_line_ = true;
@@ -208,14 +261,29 @@ void Session::log_rejection(const smtp::Reply& reply, std::string_view line) {
                transaction.sender.address(), protocol_.protocol_name(), protocol_.helo_name());
 }
 
+// Postfix's warning when MAIL is refused for lack of queue space, so the admin sees why.
+void Session::warn_queue_space() const {
+  std::optional<std::uint64_t> free_bytes = services_.spool->free_space();
+  spdlog::warn(
+      "not enough free space in mail queue: {} bytes < 1.5*message size limit ({}) or "
+      "queue_minfree ({})",
+      free_bytes ? std::to_string(*free_bytes) : "unknown", config_.message_size_limit,
+      config_.queue_minfree);
+}
+
 asio::awaitable<void> Session::run() {
   auto self = shared_from_this();
+  // The watchdog keeps the session alive until told to stop; if run() ends by an exception, the
+  // guard tells it, so neither the session nor its timer outlives the connection.
+  struct WatchdogStopper {
+    Session& session;
+    ~WatchdogStopper() { session.stop_watchdog(); }
+  } stopper{*this};
   touch();
   asio::co_spawn(stream_.get_executor(), watchdog(), asio::detached);
   bool implicit_tls = protocol_.settings().role == config::ListenerRole::Smtps;
   if (implicit_tls && !co_await start_tls()) {
-    closed_ = true;
-    timer_.cancel();
+    stop_watchdog();
     stream_.close();
     spdlog::info("disconnect from {} {}", protocol_.client().log_name(),
                  protocol_.command_summary());
@@ -229,9 +297,11 @@ asio::awaitable<void> Session::run() {
       bool too_long = discarding_long_line_;
       discarding_long_line_ = false;
       Step step = too_long ? protocol_.on_line_too_long() : protocol_.on_line(*line);
-      if (step.reply.code >= 500 && !too_long) {
+      // Postfix logs temporary refusals of MAIL and RCPT as well as permanent ones.
+      if (step.reply.code >= 400 && !too_long) {
         std::string_view verb = line->substr(0, line->find(' '));
         if (iequals(verb, "RCPT") || iequals(verb, "MAIL")) log_rejection(step.reply, *line);
+        if (iequals(verb, "MAIL") && step.reply.status == "4.3.1") warn_queue_space();
       }
       if (step.action == Action::Drop) {
         spdlog::warn("non-SMTP command from {}: {}", protocol_.client().log_name(),
@@ -242,18 +312,11 @@ asio::awaitable<void> Session::run() {
     if (!open) break;
     if (!co_await flush()) break;
     if (!co_await read_more()) {
-      if (timed_out_) {
-        spdlog::info("timeout after {} from {}", stage(), protocol_.client().log_name());
-        queue_reply(protocol_.on_timeout());
-        co_await flush();
-      } else {
-        spdlog::info("lost connection after {} from {}", stage(), protocol_.client().log_name());
-      }
+      co_await report_read_failure(stage());
       break;
     }
   }
-  closed_ = true;
-  timer_.cancel();
+  stop_watchdog();
   message_.reset();
   stream_.close();
   spdlog::info("disconnect from {} {}", protocol_.client().log_name(), protocol_.command_summary());
@@ -287,7 +350,7 @@ asio::awaitable<bool> Session::execute(Step step) {
       // RFC 3207 §4: nothing sent before the handshake may count as a command after it.
       spdlog::warn("{}: discarding {} bytes pipelined after STARTTLS",
                    protocol_.client().log_name(), buffered());
-      start_ = end_ = 0;
+      input_.clear();
     }
     co_return co_await start_tls();
   }
@@ -307,7 +370,10 @@ asio::awaitable<bool> Session::execute(Step step) {
 asio::awaitable<bool> Session::start_tls() {
   if (services_.tls == nullptr) co_return false;
   touch();
+  waiting_for_client_ = true;
   asio::error_code error = co_await stream_.start_tls(*services_.tls);
+  waiting_for_client_ = false;
+  touch();
   if (error) {
     spdlog::info("SSL_accept error from {}: {}", protocol_.client().log_name(),
                  timed_out_ ? "timeout" : error.message());
@@ -428,6 +494,7 @@ asio::awaitable<smtp::Reply> Session::commit_message() {
   std::string queue_id = message_->queue_id();
   std::uint64_t size = message_->data_size();
   Status committed = co_await async_commit(*services_.spool, std::move(*message_));
+  touch();  // the fsyncs were the server's time, not the client's
   message_.reset();
   if (!committed) {
     spdlog::warn("{}: cannot commit queue file: {}", queue_id, committed.error().message);
@@ -454,14 +521,13 @@ asio::awaitable<bool> Session::receive_data() {
   std::string decoded;
   while (true) {
     decoded.clear();
-    start_ += decoder.feed(buffered_view(), decoded);
+    input_.consume(decoder.feed(buffered_view(), decoded));
     if (!decoder.too_big()) write_content(decoded);
     if (decoder.finished()) break;
-    start_ = end_ = 0;
-    if (!co_await read_more()) {
-      spdlog::info("{} after DATA ({} bytes) from {}", timed_out_ ? "timeout" : "lost connection",
-                   decoder.size(), protocol_.client().log_name());
+    input_.clear();
+    if (!co_await read_more(/*message_data=*/true)) {
       message_.reset();
+      co_await report_read_failure(fmt::format("DATA ({} bytes)", decoder.size()));
       co_return false;
     }
   }
@@ -490,9 +556,10 @@ asio::awaitable<bool> Session::receive_chunk(std::uint64_t size, bool last) {
   std::uint64_t remaining = size;
   while (remaining > 0) {
     if (buffered() == 0) {
-      start_ = end_ = 0;
-      if (!co_await read_more()) {
+      input_.clear();
+      if (!co_await read_more(/*message_data=*/true)) {
         message_.reset();
+        co_await report_read_failure("BDAT");
         co_return false;
       }
     }
@@ -500,9 +567,9 @@ asio::awaitable<bool> Session::receive_chunk(std::uint64_t size, bool last) {
     if (protocol_.transaction().chunked_size > config_.message_size_limit) {
       chunk_too_big_ = true;
     } else {
-      write_content(std::string_view(input_.data() + start_, take));
+      write_content(buffered_view().substr(0, take));
     }
-    start_ += take;
+    input_.consume(take);
     remaining -= take;
   }
   if (!last) {
@@ -521,11 +588,14 @@ asio::awaitable<bool> Session::receive_chunk(std::uint64_t size, bool last) {
 asio::awaitable<bool> Session::skip_octets(std::uint64_t size) {
   while (size > 0) {
     if (buffered() == 0) {
-      start_ = end_ = 0;
-      if (!co_await read_more()) co_return false;
+      input_.clear();
+      if (!co_await read_more(/*message_data=*/true)) {
+        co_await report_read_failure("BDAT");
+        co_return false;
+      }
     }
     std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(size, buffered()));
-    start_ += take;
+    input_.consume(take);
     size -= take;
   }
   co_return true;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -69,6 +70,19 @@ class MaildirTest : public testing::Test {
   std::string source_path_;
   int source_fd_ = -1;
 };
+
+// A failure carries the errno of the call that failed, so the local agent can tell a full disk
+// (ENOSPC: 4.3.1) from other trouble; nothing is left in tmp/ or new/.
+TEST_F(MaildirTest, FailureNamesTheSystemError) {
+  fs::create_directories(maildir_);
+  std::ofstream(maildir_ + "tmp") << "a file where tmp/ should be";
+  auto delivered = deliver_to_maildir(message("name"), false);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().system_error, ENOTDIR);
+  EXPECT_NE(delivered.error().message.find("create"), std::string::npos)
+      << delivered.error().message;
+  EXPECT_TRUE(names(maildir_ + "new").empty());
+}
 
 TEST_F(MaildirTest, DeliverCreatesFoldersAndWritesPrefixAndExactBytes) {
   std::string name = maildir_unique_name(1700000000, "0123456789ABCDEF012", 0, 0, "mx.example.org");

@@ -294,6 +294,36 @@ TEST_F(QueueManagerTest, DeferredResultMovesMessageAndResultsToDeferred) {
   EXPECT_EQ(recorder.count(), 1u);
 }
 
+// Results that cannot be recorded (a full spool disk) must not strand the message in active/:
+// it waits in deferred/, and its retry is flagged as possibly delivered already, so the local
+// agent looks for the copy the unrecorded attempt made instead of delivering a second one.
+TEST_F(QueueManagerTest, UnrecordedResultsParkTheMessageForARetryThatLooksForCopies) {
+  std::string id;
+  std::atomic<bool> first{true};
+  Recorder recorder;
+  recorder.decide = [&](const Envelope&, std::size_t) {
+    // A directory where the results log goes: appending to it fails, as on a full disk.
+    if (first.exchange(false)) fs::create_directory(directory_ + "/active/" + id + ".results");
+    return RecipientState::Delivered;
+  };
+  QueueManager manager(directory_, recorder.function(), 2, kNoAutomaticRetry);
+  id = write_message("active", {"bob@example.org"}, "body");
+  manager.submit(id);
+  ASSERT_TRUE(wait_until([&] { return exists("deferred/" + id) && manager.pending() == 0; }));
+  EXPECT_FALSE(exists("active/" + id));
+  EXPECT_NE(log().find(id + ": cannot record delivery results"), std::string::npos) << log();
+  fs::remove(directory_ + "/deferred/" + id + ".results");  // space returns
+  manager.flush();
+  ASSERT_TRUE(wait_until([&] {
+    return recorder.count() == 2 && manager.pending() == 0 && !exists("active/" + id) &&
+           !exists("deferred/" + id);
+  }));
+  auto calls = recorder.calls();
+  EXPECT_FALSE(calls[0].recovered);
+  EXPECT_TRUE(calls[1].recovered);
+  EXPECT_NE(log().find(id + ": removed"), std::string::npos);
+}
+
 TEST_F(QueueManagerTest, FlushRetriesDeferredMessagesNow) {
   std::atomic<bool> accept{false};
   Recorder recorder;

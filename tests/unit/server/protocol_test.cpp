@@ -41,11 +41,12 @@ config::RecipientDirectory test_directory(const config::Config& config) {
 struct Harness {
   explicit Harness(config::Config config_in = test_config(), bool in_mynetworks = false,
                    config::ListenerRole role = config::ListenerRole::Smtp,
-                   bool tls_available = false)
+                   bool tls_available = false, QueueSpaceProbe queue_space = {})
       : config(std::move(config_in)),
         settings(ProtocolSettings::from(config, role, tls_available)),
         directory(test_directory(config)),
-        protocol(settings, ClientInfo{"192.0.2.1", "unknown", in_mynetworks}, directory) {}
+        protocol(settings, ClientInfo{"192.0.2.1", "unknown", in_mynetworks}, directory,
+                 std::move(queue_space)) {}
 
   // Runs a script and returns the server side as the wire would carry it, one "S: " line per reply
   // line.
@@ -299,6 +300,38 @@ S: 552 5.3.4 Message size exceeds fixed limit
 C: MAIL FROM:<a@remote.test> SIZE=99999999999999999999
 S: 552 5.3.4 Message size exceeds fixed limit
 C: MAIL FROM:<a@remote.test> SIZE=1000
+S: 250 2.1.0 Ok
+)");
+}
+
+// Postfix smtpd_check_queue: MAIL waits for room in the queue (1.5 x message_size_limit free, and
+// more than queue_minfree); space that returns is used at the next MAIL. Unknown space never
+// refuses.
+TEST(ProtocolTest, QueueSpaceIsCheckedAtMail) {
+  std::optional<std::uint64_t> free_bytes = 15'360'000;  // exactly 1.5 x the default 10240000
+  config::Config config = test_config();
+  config.queue_minfree = 20'000'000;
+  Harness harness(config, false, config::ListenerRole::Smtp, false,
+                  [&free_bytes] { return free_bytes; });
+  harness.check(R"(
+C: MAIL FROM:<a@remote.test>
+S: 452 4.3.1 Insufficient system storage
+)");
+  free_bytes = 20'000'000;
+  harness.check(R"(
+C: MAIL FROM:<a@remote.test>
+S: 452 4.3.1 Insufficient system storage
+)");
+  free_bytes = 20'000'001;
+  harness.check(R"(
+C: MAIL FROM:<a@remote.test>
+S: 250 2.1.0 Ok
+C: RSET
+S: 250 2.0.0 Ok
+)");
+  free_bytes = std::nullopt;
+  harness.check(R"(
+C: MAIL FROM:<a@remote.test>
 S: 250 2.1.0 Ok
 )");
 }

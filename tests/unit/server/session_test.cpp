@@ -13,6 +13,7 @@
 #include <asio/io_context.hpp>
 #include <asio/read_until.hpp>
 #include <asio/write.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -94,6 +95,33 @@ class SessionTest : public testing::Test {
     }
     finish();
     return output;
+  }
+
+  // Connects and sends `pieces` one by one, `gap` apart, then reads until the server closes.
+  // Returns what the server wrote and how long after the first piece it closed.
+  std::pair<std::string, std::chrono::steady_clock::duration> trickle(
+      const std::vector<std::string>& pieces, std::chrono::milliseconds gap) {
+    unsigned short port = start();
+    asio::io_context client_context;
+    asio::ip::tcp::socket client(client_context);
+    client.connect({asio::ip::make_address("127.0.0.1"), port});
+    auto started = std::chrono::steady_clock::now();
+    asio::error_code error;
+    for (const std::string& piece : pieces) {
+      asio::write(client, asio::buffer(piece), error);
+      if (error) break;
+      std::this_thread::sleep_for(gap);
+    }
+    std::string output;
+    char buffer[4096];
+    while (true) {
+      std::size_t n = client.read_some(asio::buffer(buffer), error);
+      if (error) break;
+      output.append(buffer, n);
+    }
+    auto closed_after = std::chrono::steady_clock::now() - started;
+    finish();
+    return {output, closed_after};
   }
 
   std::vector<std::string> active_files() const {
@@ -208,6 +236,44 @@ TEST_F(SessionTest, IdleClientTimesOut) {
   EXPECT_NE(output.find("421 4.4.2 mail.example.test Error: timeout exceeded"), std::string::npos)
       << output;
   EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+// smtpd_timeout bounds a whole command line, not each read: one byte every 100 ms never finishes
+// "NOOP xxx..." in time, so the client is cut off after about a second however often it sends.
+TEST_F(SessionTest, ClientTricklingALineIsCutOffAtTheTimeout) {
+  config_.smtpd_timeout_seconds = 1;
+  std::vector<std::string> bytes;
+  for (char c : std::string("NOOP ") + std::string(40, 'x')) bytes.emplace_back(1, c);
+  auto [output, closed_after] = trickle(bytes, std::chrono::milliseconds(100));
+  EXPECT_NE(output.find("421 4.4.2 mail.example.test Error: timeout exceeded"), std::string::npos)
+      << output;
+  EXPECT_EQ(output.find("250"), std::string::npos) << output;
+  EXPECT_LT(closed_after, std::chrono::milliseconds(2500));
+}
+
+// Each complete line starts a new period: a slow but steady client is served.
+TEST_F(SessionTest, CompleteLinesEachGetAFreshTimeout) {
+  config_.smtpd_timeout_seconds = 1;
+  auto [output, closed_after] =
+      trickle({"HELO c\r\n", "NOOP\r\n", "NOOP\r\n", "NOOP\r\n", "QUIT\r\n"},
+              std::chrono::milliseconds(600));
+  EXPECT_EQ(count(output, "250 2.0.0 Ok\r\n"), 3) << output;
+  EXPECT_NE(output.find("221 2.0.0 Bye"), std::string::npos) << output;
+  EXPECT_EQ(output.find("421"), std::string::npos) << output;
+}
+
+// Inside DATA too, a line that never ends is cut off, and the client is told 421 as Postfix does.
+TEST_F(SessionTest, TimeoutInsideDataIsAnswered421) {
+  config_.smtpd_timeout_seconds = 1;
+  std::vector<std::string> pieces{
+      "HELO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n"};
+  for (int i = 0; i < 30; ++i) pieces.emplace_back("y");
+  auto [output, closed_after] = trickle(pieces, std::chrono::milliseconds(100));
+  EXPECT_NE(output.find("354 "), std::string::npos) << output;
+  EXPECT_NE(output.find("421 4.4.2 mail.example.test Error: timeout exceeded"), std::string::npos)
+      << output;
+  EXPECT_LT(closed_after, std::chrono::milliseconds(2500));
+  EXPECT_TRUE(active_files().empty());
 }
 
 TEST_F(SessionTest, HttpClientIsDroppedWithoutReply) {
