@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "base/strings.hpp"
+#include "base/text_file.hpp"
 #include "config/main_cf.hpp"
 #include "config/parameters.hpp"
 
@@ -589,11 +590,9 @@ Result<LoadedConfig> load_config(std::string_view text, std::string_view file_na
 }
 
 Result<LoadedConfig> load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot open: {}", path, std::strerror(errno))};
-  std::stringstream text;
-  text << in.rdbuf();
-  return load_config(text.str(), path);
+  auto text = read_text_file(path);
+  if (!text) return text.error();
+  return load_config(*text, path);
 }
 
 std::string_view embedded_default_config() {

@@ -3,12 +3,8 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "base/strings.hpp"
+#include "base/text_file.hpp"
 
 namespace tern::config {
 
@@ -72,11 +68,9 @@ Result<LookupTable> parse_lookup_table(std::string_view text, std::string_view f
 }
 
 Result<LookupTable> read_lookup_table(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_lookup_table(text.str(), path);
+  auto text = read_text_file(path);
+  if (!text) return text.error();
+  return parse_lookup_table(*text, path);
 }
 
 }  // namespace tern::config

@@ -15,19 +15,12 @@
 #include <sstream>
 
 #include "base/strings.hpp"
+#include "base/text_file.hpp"
 
 namespace tern::config {
 namespace {
 
 constexpr int kMaxAliasDepth = 20;
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string strip_quotes(std::string_view text) {
   text = trim(text);
@@ -179,7 +172,7 @@ RecipientDirectory RecipientDirectory::load(const Config& config,
   std::set<std::string> loaded_alias_paths;
   auto load_aliases = [&](const TableSpec& table) {
     if (!loaded_alias_paths.insert(table.path).second) return;
-    auto text = read_file(table.path);
+    auto text = read_text_file(table.path);
     if (!text) return unavailable(table, text.error().message, directory.aliases_unavailable_);
     auto parsed = parse_aliases(*text, table.path, &diagnostics);
     if (!parsed) return unavailable(table, parsed.error().message, directory.aliases_unavailable_);
@@ -206,7 +199,7 @@ RecipientDirectory RecipientDirectory::load(const Config& config,
       load_aliases(table);
       continue;
     }
-    auto text = read_file(table.path);
+    auto text = read_text_file(table.path);
     if (!text) {
       unavailable(table, text.error().message, directory.users_unavailable_);
       continue;
