@@ -9,6 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <cctype>
 #include <ctime>
 
 #include "base/strings.hpp"
@@ -32,16 +33,20 @@ bool is_address(const std::string& host) {
 }
 
 // The host name the server gives in a reply's first line ("250-mail.example.org Hello ..."):
-// its first word when that looks like a name.
-std::string announced_name(const ProbeReply& reply) {
+// its first word when that is made of letters, digits, dots and hyphens, and, with `need_dot`,
+// holds a dot (a banner's first word may be "ESMTP"; EHLO's is the name, RFC 5321 §4.1.1.1).
+std::string announced_name(const ProbeReply& reply, bool need_dot) {
   if (!reply.answered()) return {};
   std::string_view text = reply.raw;
   text = text.substr(0, text.find_first_of("\r\n"));
   if (text.size() <= 4) return {};
   text.remove_prefix(4);
   std::string_view word = text.substr(0, text.find(' '));
-  if (word.find('.') == std::string_view::npos || word.starts_with("[")) return {};
-  return printable_ascii(word);
+  if (word.empty() || (need_dot && word.find('.') == std::string_view::npos)) return {};
+  for (char c : word) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return {};
+  }
+  return std::string(word);
 }
 
 // "no protocols available": this OpenSSL would not even offer the version.
@@ -173,8 +178,8 @@ asio::awaitable<FirstSession> Prober::first_session() {
     co_await pause();
     first.helo = co_await command(session, helo_line);
   }
-  first.server_name = announced_name(first.ehlo);
-  if (first.server_name.empty()) first.server_name = announced_name(first.greeting);
+  first.server_name = announced_name(first.ehlo, false);
+  if (first.server_name.empty()) first.server_name = announced_name(first.greeting, true);
   if (tls_name_.empty()) {
     // The target was an address: take the name the server gives itself.
     tls_name_ = first.server_name;

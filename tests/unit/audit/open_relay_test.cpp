@@ -109,6 +109,11 @@ TEST(OpenRelayTest, SectionCountsRelayedForms) {
   EXPECT_EQ(check.observations[1],
             "  MAIL FROM:<> -> RCPT TO:<relaytest@nmap.scanme.org>: relayed: 250 Ok");
 
+  for (std::size_t i = 3; i < 5; ++i) run.tests[i].rcpt = ProbeReply::from_raw("251 forward\r\n");
+  CheckResult five = relay_section(run);
+  EXPECT_EQ(five.findings[0].title, "open relay: RCPT accepted for 5/16 forms");
+  EXPECT_TRUE(five.findings[0].evidence.ends_with("; and 2 more")) << five.findings[0].evidence;
+
   for (RelayTest& test : run.tests) test.rcpt = ProbeReply::from_raw("554 5.7.1 denied\r\n");
   CheckResult closed = relay_section(run);
   EXPECT_TRUE(closed.findings.empty());
