@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -156,9 +157,18 @@ int run_audit_command(const AuditCommand& command, std::ostream& out, std::ostre
       errors.flush();
     };
   }
-  audit::AuditReport report = audit::run_audit_blocking(*options);
+  audit::AuditReport report;
+  try {
+    report = audit::run_audit_blocking(*options);
+  } catch (const std::exception& error) {
+    errors << "tern: audit of " << options->target_text << " failed: " << error.what() << "\n";
+    return 2;
+  }
   if (command.json) {
-    out << audit::report_json(report).dump(2) << "\n";
+    // A --users name or a server's keyword may hold bytes that are not UTF-8: replaced, not fatal.
+    out << audit::report_json(report).dump(2, ' ', false,
+                                           nlohmann::ordered_json::error_handler_t::replace)
+        << "\n";
   } else {
     out << audit::render_text(report);
   }

@@ -67,6 +67,18 @@ TEST(AuditRunnerTest, ChecksNotChosenAreSkipped) {
   EXPECT_EQ(server.connections(), 1);  // the first session alone
 }
 
+TEST(AuditRunnerTest, RatePausesBetweenProbes) {
+  FakeSmtpServer server({});
+  AuditOptions options = options_for(server.port());
+  options.checks = {};
+  options.pause = 100ms;
+  auto started = std::chrono::steady_clock::now();
+  AuditReport report = run_audit_blocking(options);
+  // The first session: EHLO, HELP, STARTTLS and QUIT each come after a pause.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 400ms);
+  EXPECT_TRUE(report.audited);
+}
+
 TEST(AuditRunnerTest, RerunsAChecksOverStarttlsWhenDemanded) {
   FakeBehaviour strict;
   strict.respond = [](const std::string& line, bool tls) -> std::optional<std::string> {

@@ -7,7 +7,11 @@
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <cstdio>
+#include <fstream>
 #include <sstream>
+
+#include "../audit/fake_smtp_server.hpp"
 
 namespace tern::cli {
 namespace {
@@ -130,6 +134,29 @@ TEST(AuditCommandTest, UnreachableServerExitsTwo) {
   EXPECT_NE(json.str().find("\"audited\": false"), std::string::npos) << json.str();
   AuditCommand missing = parse({"127.0.0.1", "--users", "/nonexistent/users"});
   EXPECT_EQ(run_audit_command(missing, out, errors), 2);
+}
+
+TEST(AuditCommandTest, JsonSurvivesNamesThatAreNotUtf8) {
+  audit::testing::FakeBehaviour refusing;  // VRFY: 550 for everyone, so every name is asked
+  refusing.respond = [](const std::string& line, bool) -> std::optional<std::string> {
+    if (line.starts_with("VRFY")) return "550 5.1.1 unknown\r\n";
+    return std::nullopt;
+  };
+  audit::testing::FakeSmtpServer server(refusing);
+  char path[] = "/tmp/tern-audit-users-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ofstream(path) << "caf\xe9\nroot\n";
+  AuditCommand command = parse({"127.0.0.1:" + std::to_string(server.port()), "--checks", "users",
+                                "--users", path, "--json", "--timeout", "5"});
+  std::ostringstream out;
+  std::ostringstream errors;
+  int status = run_audit_command(command, out, errors);
+  std::remove(path);
+  EXPECT_EQ(status, 1) << errors.str();  // AUTH rides on the fake's self-signed certificate
+  EXPECT_NE(out.str().find("caf\xef\xbf\xbd"), std::string::npos) << out.str().substr(0, 400);
+  EXPECT_NE(out.str().find("\"exit_code\": 1"), std::string::npos);
 }
 
 }  // namespace
