@@ -219,7 +219,6 @@ CheckResult tls_section(const TlsFacts& facts) {
                               "STARTTLS not offered: mail (and any password) crosses the network "
                               "in clear",
                               "no 250-STARTTLS in the EHLO reply", fix_offer});
-    check.status = CheckStatus::Done;
     check.details["versions"] = nlohmann::ordered_json::object();
     return check;
   } else {
