@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/audit_command.hpp"
 #include "cli/check_config.hpp"
 #include "cli/queue_command.hpp"
 #include "cli/sendmail_command.hpp"
@@ -37,6 +38,8 @@ int run_tern_cli(int argc, char** argv) {
   CLI::App* user = add_user_subcommand(app, user_command);
   QueueCommand queue_command;
   CLI::App* queue = add_queue_subcommand(app, queue_command);
+  AuditCommand audit_command;
+  CLI::App* audit = add_audit_subcommand(app, audit_command);
   app.add_subcommand("sendmail",
                      "submit a message from standard input as sendmail(1) does (see tern sendmail "
                      "--help)");
@@ -55,6 +58,7 @@ int run_tern_cli(int argc, char** argv) {
   }
   if (user->parsed()) return run_user_command_on_terminal(user_command);
   if (queue->parsed()) return run_queue_command(queue_command, std::cout, std::cerr);
+  if (audit->parsed()) return run_audit_command(audit_command, std::cout, std::cerr);
   return 2;
 }
 
