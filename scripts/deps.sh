@@ -10,6 +10,9 @@ packages=(
   # The DNS server that resolver tests start on loopback: dnsmasq-base is the bare binary, with no
   # service that would start on port 53 at install time (the unbound package ships and starts one).
   dnsmasq-base
+  # The HTTP CONNECT proxy tern send's e2e tests tunnel through; started by the tests, never as a
+  # service (Debian starts one on port 8888 at install time: harmless, the tests pick free ports).
+  tinyproxy
 )
 missing=()
 for p in "${packages[@]}"; do
