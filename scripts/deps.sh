@@ -13,6 +13,9 @@ packages=(
   # libFuzzer targets (fuzz/): clang with its fuzzer and sanitizer runtimes, and llvm-14 for the
   # llvm-symbolizer that puts file:line into a finding's stack trace.
   clang libclang-rt-14-dev llvm-14
+  # The HTTP CONNECT proxy tern send's e2e tests tunnel through; started by the tests, never as a
+  # service (Debian starts one on port 8888 at install time: harmless, the tests pick free ports).
+  tinyproxy
 )
 missing=()
 for p in "${packages[@]}"; do

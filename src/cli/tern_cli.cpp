@@ -4,7 +4,9 @@
 // its usage errors exit 64 as sendmail's do.
 #include "cli/tern_cli.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
@@ -14,6 +16,8 @@
 #include "cli/audit_command.hpp"
 #include "cli/check_config.hpp"
 #include "cli/queue_command.hpp"
+#include "cli/send_command.hpp"
+#include "cli/send_options.hpp"
 #include "cli/sendmail_command.hpp"
 #include "cli/user_command.hpp"
 
@@ -40,6 +44,8 @@ int run_tern_cli(int argc, char** argv) {
   CLI::App* queue = add_queue_subcommand(app, queue_command);
   AuditCommand audit_command;
   CLI::App* audit = add_audit_subcommand(app, audit_command);
+  SendArguments send_arguments;
+  CLI::App* send = add_send_subcommand(app, send_arguments);
   app.add_subcommand("sendmail",
                      "submit a message from standard input as sendmail(1) does (see tern sendmail "
                      "--help)");
@@ -59,6 +65,17 @@ int run_tern_cli(int argc, char** argv) {
   if (user->parsed()) return run_user_command_on_terminal(user_command);
   if (queue->parsed()) return run_queue_command(queue_command, std::cout, std::cerr);
   if (audit->parsed()) return run_audit_command(audit_command, std::cout, std::cerr);
+  if (send->parsed()) {
+    auto options = make_send_options(send_arguments);
+    if (!options) {
+      std::cerr << "tern: " << options.error().message << "\n";
+      return 2;
+    }
+    // The SMTP client logs for ternd's mail log; tern send reports on its own (stdout, --json), so
+    // those lines would only garble its output.
+    spdlog::set_level(spdlog::level::off);
+    return run_send_command(*options, process_send_environment(), std::cout, std::cerr);
+  }
   return 2;
 }
 

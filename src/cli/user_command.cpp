@@ -6,18 +6,16 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <array>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <iostream>
 
 #include "auth/password_hash.hpp"
 #include "auth/user_file.hpp"
+#include "cli/terminal_password.hpp"
 #include "config/config.hpp"
 
 namespace tern::cli {
@@ -68,57 +66,12 @@ Result<std::string> users_file_path(const UserCommand& command) {
                            embedded ? "(embedded default)" : command.config_path)};
 }
 
-// Echo off on standard input while a password is typed, restored even when a signal ends the
-// program meanwhile (a shell left without echo is the classic bug of hand-rolled prompts).
-termios saved_terminal;
-volatile std::sig_atomic_t terminal_changed = 0;
-
-void restore_terminal_and_resignal(int signal_number) {
-  if (terminal_changed) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_terminal);
-  std::signal(signal_number, SIG_DFL);
-  std::raise(signal_number);
-}
-
-class EchoOff {
- public:
-  EchoOff() {
-    if (::tcgetattr(STDIN_FILENO, &saved_terminal) != 0) return;
-    struct sigaction action {};
-    action.sa_handler = restore_terminal_and_resignal;
-    sigemptyset(&action.sa_mask);
-    for (std::size_t i = 0; i < kSignals.size(); ++i) {
-      ::sigaction(kSignals[i], &action, &previous_[i]);
-    }
-    termios quiet = saved_terminal;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet.c_lflag |= ECHONL;  // the Enter key still moves to the next line
-    terminal_changed = 1;
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    active_ = true;
-  }
-  ~EchoOff() {
-    if (!active_) return;
-    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_terminal);
-    terminal_changed = 0;
-    for (std::size_t i = 0; i < kSignals.size(); ++i) {
-      ::sigaction(kSignals[i], &previous_[i], nullptr);
-    }
-  }
-  EchoOff(const EchoOff&) = delete;
-  EchoOff& operator=(const EchoOff&) = delete;
-
- private:
-  static constexpr std::array<int, 4> kSignals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  std::array<struct sigaction, 4> previous_{};
-  bool active_ = false;
-};
-
 Result<std::string> read_hidden_line(std::string_view prompt) {
   std::cerr << prompt << std::flush;
   std::string line;
   bool got = false;
   {
-    EchoOff echo_off;
+    EchoOff echo_off(STDIN_FILENO);
     got = static_cast<bool>(std::getline(std::cin, line));
   }
   if (!got) {

@@ -49,14 +49,15 @@ void record(std::vector<std::string>& transcript, std::string_view prefix, std::
 
 class Conversation : public std::enable_shared_from_this<Conversation> {
  public:
-  Conversation(asio::any_io_executor executor, const SmtpServerAddress& server,
+  // `socket`: closed to connect to `server`, or already connected by the caller.
+  Conversation(asio::ip::tcp::socket socket, const SmtpServerAddress& server,
                const smtp::OutboundMessage& message, const MessageData& data,
                const SmtpClientOptions& options)
       : server_(server),
         data_(data),
         options_(options),
-        socket_(executor),
-        timer_(executor),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
         protocol_(settings(server, options), message) {}
 
   asio::awaitable<SmtpAttempt> run();
@@ -73,7 +74,9 @@ class Conversation : public std::enable_shared_from_this<Conversation> {
   asio::awaitable<bool> connect();
   asio::awaitable<bool> write(std::string_view bytes, std::chrono::milliseconds timeout);
   asio::awaitable<std::optional<std::string>> read_reply();
+  asio::awaitable<std::optional<std::string>> handshake();
   asio::awaitable<ClientStep> start_tls();
+  asio::awaitable<ClientStep> start_tls_on_connect(ClientStep first);
   asio::awaitable<bool> send_message();
   void finish();
 
@@ -103,6 +106,11 @@ smtp::ClientSettings Conversation::settings(const SmtpServerAddress& server,
   settings.pipelining = options.pipelining;
   settings.credentials = options.credentials;
   settings.auth_without_tls = options.auth_without_tls;
+  settings.tls_on_connect = options.tls_on_connect;
+  settings.auth_required = options.auth_required;
+  settings.quit_after = options.quit_after;
+  settings.reply_observer = options.reply_observer;
+  settings.before_transaction = options.before_transaction;
   return settings;
 }
 
@@ -143,6 +151,10 @@ asio::awaitable<void> Conversation::watchdog() {
 }
 
 asio::awaitable<bool> Conversation::connect() {
+  if (socket_.is_open()) {  // connected by the caller
+    stream_.emplace(std::move(socket_));
+    co_return true;
+  }
   set_deadline(options_.timeouts.connect);
   asio::ip::tcp::endpoint endpoint(server_.address, server_.port);
   auto [error] = co_await socket_.async_connect(endpoint, use_tuple);
@@ -191,6 +203,21 @@ asio::awaitable<ClientStep> Conversation::start_tls() {
                  input_.size());
     input_.clear();
   }
+  std::optional<std::string> failure = co_await handshake();
+  if (failure) co_return protocol_.on_tls_failed(*failure);
+  co_return protocol_.on_tls_started();
+}
+
+// RFC 8314 §3.3: TLS before the greeting; `first` (read the greeting) goes on when it worked.
+asio::awaitable<ClientStep> Conversation::start_tls_on_connect(ClientStep first) {
+  if (!options_.tls_context) co_return protocol_.on_tls_failed("no TLS context");
+  std::optional<std::string> failure = co_await handshake();
+  if (failure) co_return protocol_.on_tls_failed(*failure);
+  co_return first;
+}
+
+// The client handshake; the reason when it failed.
+asio::awaitable<std::optional<std::string>> Conversation::handshake() {
   set_deadline(options_.timeouts.helo);
   std::string name = server_.host.empty() ? server_.address.to_string() : server_.host;
   bool verify = options_.tls_policy == smtp::TlsPolicy::Verify;
@@ -198,14 +225,14 @@ asio::awaitable<ClientStep> Conversation::start_tls() {
   if (error) {
     std::string reason = timed_out_ ? "timed out" : error.message();
     spdlog::info("SSL_connect error to {}: {}", server_.relay(), reason);
-    co_return protocol_.on_tls_failed(reason);
+    co_return reason;
   }
   attempt_.tls = net::describe_tls_session(stream_->tls_session());
   attempt_.tls_verified = stream_->peer_verified();
   spdlog::info("{} TLS connection established to {}: {}",
                attempt_.tls_verified ? "Verified" : "Untrusted", server_.relay(), attempt_.tls);
   if (options_.keep_transcript) attempt_.transcript.push_back("-- " + attempt_.tls);
-  co_return protocol_.on_tls_started();
+  co_return std::nullopt;
 }
 
 // Writes the prefix, then reads the spool file in chunks and writes them, all dot-stuffed; the "."
@@ -266,6 +293,9 @@ asio::awaitable<SmtpAttempt> Conversation::run() {
   if (co_await connect()) {
     attempt_.connected = true;
     ClientStep step = protocol_.start();
+    if (options_.tls_on_connect && step.action != ClientAction::Close) {
+      step = co_await start_tls_on_connect(std::move(step));
+    }
     while (true) {
       if (!step.output.empty()) {
         if (options_.keep_transcript) {
@@ -300,6 +330,7 @@ asio::awaitable<SmtpAttempt> Conversation::run() {
   attempt_.established = protocol_.session_established();
   attempt_.authenticated = protocol_.authenticated();
   attempt_.retry_without_tls = protocol_.retry_without_tls();
+  attempt_.quit_as_asked = protocol_.quit_as_asked();
   attempt_.features = protocol_.features();
   attempt_.notes = protocol_.notes();
   for (const std::string& note : attempt_.notes) spdlog::info("{}", note);
@@ -321,7 +352,18 @@ asio::awaitable<SmtpAttempt> deliver_to_server(const SmtpServerAddress& server,
                                                const MessageData& data,
                                                const SmtpClientOptions& options) {
   auto executor = co_await asio::this_coro::executor;
-  auto conversation = std::make_shared<Conversation>(executor, server, message, data, options);
+  auto conversation = std::make_shared<Conversation>(asio::ip::tcp::socket(executor), server,
+                                                     message, data, options);
+  co_return co_await conversation->run();
+}
+
+asio::awaitable<SmtpAttempt> deliver_over_connection(asio::ip::tcp::socket socket,
+                                                     const SmtpServerAddress& server,
+                                                     const smtp::OutboundMessage& message,
+                                                     const MessageData& data,
+                                                     const SmtpClientOptions& options) {
+  auto conversation =
+      std::make_shared<Conversation>(std::move(socket), server, message, data, options);
   co_return co_await conversation->run();
 }
 

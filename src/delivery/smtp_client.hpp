@@ -8,15 +8,19 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "queue/envelope.hpp"
 #include "queue/queue_manager.hpp"
 #include "smtp/client_protocol.hpp"
@@ -50,6 +54,15 @@ struct SmtpClientOptions {
   // deliver_to_servers: Postfix smtp_mx_address_limit and smtp_mx_session_limit (0: no limit).
   std::size_t max_addresses = 5;
   std::size_t max_sessions = 2;
+  // For `tern send` (see smtp::ClientSettings): TLS from the first byte (RFC 8314, port 465; the
+  // handshake uses tls_context and tls_policy's verification), AUTH required when credentials are
+  // given, stopping on purpose, every reply as it arrives, and a last look at the server's
+  // features before MAIL FROM.
+  bool tls_on_connect = false;
+  bool auth_required = false;
+  std::optional<smtp::ClientCheckpoint> quit_after;
+  std::function<void(smtp::ClientStage, std::size_t, std::string_view)> reply_observer;
+  std::function<Status(const smtp::ServerFeatures&, smtp::OutboundMessage&)> before_transaction;
 };
 
 // One address of a destination, in the order the MX plan gives them.
@@ -83,6 +96,7 @@ struct SmtpAttempt {
   bool tls_verified = false;  // the certificate chained to a trusted CA and matched `host`
   bool authenticated = false;
   bool retry_without_tls = false;  // `may` and the handshake failed: plain text may work
+  bool quit_as_asked = false;      // stopped at options.quit_after, as asked
   smtp::ServerFeatures features;
   std::vector<std::string> notes;
   std::vector<std::string> transcript;  // only with keep_transcript
@@ -94,6 +108,15 @@ asio::awaitable<SmtpAttempt> deliver_to_server(const SmtpServerAddress& server,
                                                const smtp::OutboundMessage& message,
                                                const MessageData& data,
                                                const SmtpClientOptions& options);
+
+// The same over a connection the caller opened (tern send: net::connect_tcp, perhaps through an
+// HTTP proxy); `server` names the peer in texts and is the name TLS checks.
+// options.timeouts.connect is not used.
+asio::awaitable<SmtpAttempt> deliver_over_connection(asio::ip::tcp::socket socket,
+                                                     const SmtpServerAddress& server,
+                                                     const smtp::OutboundMessage& message,
+                                                     const MessageData& data,
+                                                     const SmtpClientOptions& options);
 
 struct SmtpDelivery {
   std::vector<smtp::RecipientOutcome> recipients;  // the last word on each recipient

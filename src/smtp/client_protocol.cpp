@@ -113,6 +113,11 @@ constexpr StageNames kStageNames[] = {
 };
 static_assert(std::size(kStageNames) == static_cast<std::size_t>(ClientStage::Quit) + 1);
 
+// Indexed by ClientCheckpoint; the words of `tern send --quit-after`.
+constexpr std::string_view kCheckpointNames[] = {"connect", "banner", "tls", "ehlo",
+                                                 "auth",    "mail",   "rcpt"};
+static_assert(std::size(kCheckpointNames) == static_cast<std::size_t>(ClientCheckpoint::Rcpt) + 1);
+
 // EHLO keywords that are a yes or no (RFC 5321 §4.1.1.1; each extension's RFC).
 constexpr std::pair<std::string_view, bool ServerFeatures::*> kExtensionFlags[] = {
     {"PIPELINING", &ServerFeatures::pipelining},
@@ -132,6 +137,10 @@ std::string_view command_name(ClientStage stage) {
 
 std::string_view stage_activity(ClientStage stage) {
   return kStageNames[static_cast<std::size_t>(stage)].activity;
+}
+
+std::string_view checkpoint_name(ClientCheckpoint checkpoint) {
+  return kCheckpointNames[static_cast<std::size_t>(checkpoint)];
 }
 
 ServerFeatures parse_ehlo_reply(std::string_view raw) {
@@ -183,6 +192,7 @@ ClientProtocol::ClientProtocol(ClientSettings settings, OutboundMessage message)
       outcomes_(message_.recipients.size()),
       decided_(message_.recipients.size(), false),
       accepted_(message_.recipients.size(), false),
+      tls_active_(settings_.tls_on_connect),
       too_many_(message_.recipients.size()) {
   for (RecipientOutcome& outcome : outcomes_) outcome.relay = settings_.relay;
 }
@@ -192,6 +202,7 @@ ClientStage ClientProtocol::stage() const {
 }
 
 ClientStep ClientProtocol::start() {
+  if (stops_at(ClientCheckpoint::Connect)) return stop_as_asked(ClientCheckpoint::Connect);
   return send("", {{ClientStage::Greeting}});
 }
 
@@ -201,6 +212,7 @@ ClientStep ClientProtocol::on_reply(std::string_view raw) {
   expected_.pop_front();
   last_stage_ = expected.stage;
   RemoteReply reply = parse_remote_reply(raw);
+  if (settings_.reply_observer) settings_.reply_observer(expected.stage, expected.recipient, raw);
   if (expected.stage == ClientStage::Quit) return close();
   if (reply.code == 421) {
     // RFC 5321 §3.8: the server is closing the channel; nothing more can be said on it.
@@ -225,6 +237,8 @@ ClientStep ClientProtocol::on_reply(std::string_view raw) {
 
 ClientStep ClientProtocol::after_greeting(const RemoteReply& reply) {
   if (reply.is_positive()) {
+    ClientCheckpoint reached = tls_active_ ? ClientCheckpoint::Tls : ClientCheckpoint::Banner;
+    if (stops_at(reached)) return stop_as_asked(reached);
     return send(fmt::format("EHLO {}\r\n", settings_.helo_name), {{ClientStage::Ehlo}});
   }
   decide_all_from_reply(reply, ClientStage::Greeting);
@@ -270,9 +284,16 @@ ClientStep ClientProtocol::after_handshake() {
           fmt::format("TLS is required, but was not offered by host {}", settings_.server));
     }
   }
+  if (stops_at(ClientCheckpoint::Ehlo)) return stop_as_asked(ClientCheckpoint::Ehlo);
   if (settings_.credentials && !features_.auth_mechanisms.empty() && !authenticated_) {
     return begin_auth();
   }
+  if (settings_.credentials && settings_.auth_required && !authenticated_) {
+    return fail_locally(
+        Disposition::Deferred, "4.7.0",
+        fmt::format("SASL authentication failed; server {} offered no AUTH", settings_.server));
+  }
+  if (stops_at(ClientCheckpoint::Auth)) return stop_as_asked(ClientCheckpoint::Auth);
   return begin_transaction();
 }
 
@@ -297,6 +318,7 @@ ClientStep ClientProtocol::on_tls_started() {
   tls_active_ = true;
   features_ = ServerFeatures{};
   last_stage_ = ClientStage::StartTls;
+  if (stops_at(ClientCheckpoint::Tls)) return stop_as_asked(ClientCheckpoint::Tls);
   return send(fmt::format("EHLO {}\r\n", settings_.helo_name), {{ClientStage::Ehlo}});
 }
 
@@ -346,6 +368,7 @@ ClientStep ClientProtocol::after_auth(const RemoteReply& reply) {
   if (auth_cancelled_) return quit();
   if (reply.is_positive()) {
     authenticated_ = true;
+    if (stops_at(ClientCheckpoint::Auth)) return stop_as_asked(ClientCheckpoint::Auth);
     return begin_transaction();
   }
   if (reply.code == 334 && auth_mechanism_ == "LOGIN") {
@@ -384,6 +407,12 @@ ClientStep ClientProtocol::cancel_auth(std::string text) {
 
 ClientStep ClientProtocol::begin_transaction() {
   transaction_started_ = true;
+  if (settings_.before_transaction) {
+    Status ready = settings_.before_transaction(features_, message_);
+    if (!ready) {
+      return fail_locally(Disposition::Bounced, "5.6.3", ready.error().message);
+    }
+  }
   if (message_.needs_smtputf8() && !features_.smtputf8) {
     return fail_locally(
         Disposition::Bounced, "5.6.7",
@@ -453,7 +482,9 @@ ClientStep ClientProtocol::next_batch() {
     mail_sent_ = true;
     output += mail_command();
     expected.push_back({ClientStage::Mail});
-    if (!pipelining) return send(std::move(output), std::move(expected));
+    if (!pipelining || stops_at(ClientCheckpoint::Mail)) {
+      return send(std::move(output), std::move(expected));
+    }
   }
   bool rcpt_in_batch = false;
   std::size_t count = message_.recipients.size();
@@ -470,7 +501,7 @@ ClientStep ClientProtocol::next_batch() {
   }
   bool all_rcpt_sent = next_rcpt_ == count;
   if (all_rcpt_sent && !data_sent_ && (rcpt_in_batch || accepted_count_ > 0) &&
-      (pipelining || expected.empty())) {
+      (pipelining || expected.empty()) && !stops_at(ClientCheckpoint::Rcpt)) {
     data_sent_ = true;
     output += "DATA\r\n";
     expected.push_back({ClientStage::Data});
@@ -536,6 +567,10 @@ ClientStep ClientProtocol::after_transaction_reply(const Expected& expected,
   }
   if (!expected_.empty()) return ClientStep{};
   if (mail_failed_) return quit();
+  if (stops_at(ClientCheckpoint::Mail)) return stop_as_asked(ClientCheckpoint::Mail);
+  if (next_rcpt_ == count && stops_at(ClientCheckpoint::Rcpt)) {
+    return stop_as_asked(ClientCheckpoint::Rcpt);
+  }
   return next_batch();
 }
 
@@ -635,6 +670,21 @@ ClientStep ClientProtocol::fail_session(const RemoteReply& reply, ClientStage st
 ClientStep ClientProtocol::fail_locally(Disposition disposition, std::string status,
                                         std::string text) {
   decide_all(disposition, status, text, "", last_stage_);
+  return quit();
+}
+
+bool ClientProtocol::stops_at(ClientCheckpoint checkpoint) const {
+  return settings_.quit_after && checkpoint >= *settings_.quit_after;
+}
+
+// Undecided recipients (all of them, or at `rcpt` the accepted ones) were not sent the message.
+ClientStep ClientProtocol::stop_as_asked(ClientCheckpoint checkpoint) {
+  quit_as_asked_ = true;
+  decide_all(
+      Disposition::Deferred, "4.0.0",
+      fmt::format("not sent: quit after {} as asked", checkpoint_name(*settings_.quit_after)), "",
+      stage());
+  if (checkpoint == ClientCheckpoint::Connect) return close();  // no greeting yet: nothing to say
   return quit();
 }
 

@@ -114,6 +114,14 @@ struct ClientCredentials {
   std::function<Result<std::string>(std::string_view challenge)> login;  // decoded prompt in
 };
 
+// Points in a session where a client may stop on purpose (`tern send --quit-after`), in the order
+// they are reached: with STARTTLS connect, banner, (first EHLO), tls, ehlo (the EHLO after TLS),
+// auth, mail, rcpt; with TLS from the first byte the handshake comes before the banner. A point a
+// session does not pass (no TLS, no AUTH) counts as passed when the next one is reached.
+enum class ClientCheckpoint { Connect, Banner, Tls, Ehlo, Auth, Mail, Rcpt };
+// "connect", "banner", "tls", "ehlo", "auth", "mail", "rcpt".
+std::string_view checkpoint_name(ClientCheckpoint checkpoint);
+
 struct ClientSettings {
   std::string helo_name;  // smtp_helo_name, usually myhostname
   std::string server;     // "mx.example.org[192.0.2.1]" in texts
@@ -129,6 +137,26 @@ struct ClientSettings {
   // Commands per pipelined write, at most (RFC 2920 §3.1: a client must not fill the server's
   // window while it is not reading replies).
   std::size_t pipeline_window = 4096;
+  // RFC 8314 implicit TLS: the caller handshakes before the greeting, so the session is encrypted
+  // from the start (no STARTTLS; AUTH allowed).
+  bool tls_on_connect = false;
+  // With credentials: a server that does not offer AUTH fails the session (tern send --auth)
+  // instead of being sent the mail unauthenticated (relayhost logins, as Postfix does).
+  bool auth_required = false;
+  // Stop on purpose at that point: QUIT (close at Connect, before the greeting). Nothing is sent
+  // past it (no RCPT after mail, no DATA after rcpt); undecided recipients are deferred with
+  // "4.0.0" and quit_as_asked() is true.
+  std::optional<ClientCheckpoint> quit_after;
+  // Called with every reply as it arrives, with the stage it answers and, for RCPT TO, the
+  // recipient's index (tern send reports each recipient's own reply).
+  std::function<void(ClientStage stage, std::size_t recipient, std::string_view raw)>
+      reply_observer;
+  // Called once the server's features are known, just before MAIL FROM: may change the message's
+  // body type, size, smtputf8 and utf8_header (never its recipients), e.g. to pick an 8-bit or a
+  // quoted-printable rendering by whether the server has 8BITMIME. An error refuses the message
+  // (5.6.3, "conversion required but not supported") with its text.
+  std::function<Status(const ServerFeatures& features, OutboundMessage& message)>
+      before_transaction;
 };
 
 enum class ClientAction {
@@ -173,6 +201,8 @@ class ClientProtocol {
   bool session_established() const { return session_established_; }
   bool authenticated() const { return authenticated_; }
   bool retry_without_tls() const { return retry_without_tls_; }
+  // The session stopped at settings.quit_after, as asked.
+  bool quit_as_asked() const { return quit_as_asked_; }
   // Things worth a log line that are not failures ("8-bit message sent to a server without
   // 8BITMIME").
   const std::vector<std::string>& notes() const { return notes_; }
@@ -213,6 +243,8 @@ class ClientProtocol {
   void decide_all_from_reply(const RemoteReply& reply, ClientStage stage);
   ClientStep fail_session(const RemoteReply& reply, ClientStage stage);
   ClientStep fail_locally(Disposition disposition, std::string status, std::string text);
+  bool stops_at(ClientCheckpoint checkpoint) const;
+  ClientStep stop_as_asked(ClientCheckpoint checkpoint);
 
   ClientSettings settings_;
   OutboundMessage message_;
@@ -227,6 +259,7 @@ class ClientProtocol {
   bool session_established_ = false;
   bool authenticated_ = false;
   bool retry_without_tls_ = false;
+  bool quit_as_asked_ = false;
   std::string auth_mechanism_;
   bool auth_cancelled_ = false;
   bool starttls_refused_ = false;  // `may`: the server said no, so go on in plain text

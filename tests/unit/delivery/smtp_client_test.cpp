@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "auth/sasl_client.hpp"
@@ -422,6 +423,127 @@ TEST_F(SmtpClientTlsTest, FailedOpportunisticHandshakeIsRetriedInPlainText) {
   EXPECT_EQ(delivery.recipients[0].disposition, smtp::Disposition::Delivered);
   EXPECT_EQ(delivery.recipients[0].text, "250 2.0.0 Ok: queued as PLAIN");
   EXPECT_EQ(plain_received, message);
+}
+
+// deliver_over_connection on a socket the test connects itself, as tern send does with
+// net::connect_tcp.
+SmtpAttempt deliver_over_own_connection(const SmtpServerAddress& server,
+                                        const smtp::OutboundMessage& message,
+                                        const MessageData& data, const SmtpClientOptions& options) {
+  asio::io_context io;
+  std::optional<SmtpAttempt> attempt;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+        co_await socket.async_connect({server.address, server.port}, asio::use_awaitable);
+        attempt =
+            co_await deliver_over_connection(std::move(socket), server, message, data, options);
+      },
+      asio::detached);
+  io.run();
+  EXPECT_TRUE(attempt.has_value());
+  return attempt.value_or(SmtpAttempt{});
+}
+
+TEST_F(SmtpClientTlsTest, TlsFromTheFirstByteOverTheCallersConnection) {
+  std::string message = "Subject: implicit\r\n\r\n.dot\r\n";
+  SpoolFile spool(message);
+  std::string sni, received;
+  std::vector<std::string> commands;
+  ScriptedServer server(
+      [&](Peer& peer, int) -> asio::awaitable<void> {
+        if (!co_await peer.start_tls()) co_return;  // TLS before the greeting (RFC 8314)
+        const char* name = SSL_get_servername(peer.stream.tls_session(), TLSEXT_NAMETYPE_host_name);
+        sni = name ? name : "(none)";
+        commands.push_back(co_await greet(peer, "STARTTLS|AUTH PLAIN"));
+        commands.push_back(co_await peer.line());
+        co_await peer.send("235 2.7.0 Authentication successful\r\n");
+        for (int i = 0; i < 3; ++i) {
+          commands.push_back(co_await peer.line());
+          co_await peer.send(i < 2 ? "250 ok\r\n" : "354 go\r\n");
+        }
+        received = co_await peer.data();
+        co_await peer.send("250 2.0.0 Ok: queued as IMPLICIT\r\n");
+        co_await peer.line();
+        co_await peer.send("221 2.0.0 Bye\r\n");
+      },
+      1, server_tls_);
+  SmtpClientOptions options = test_options();
+  options.tls_on_connect = true;
+  options.tls_policy = smtp::TlsPolicy::Verify;
+  net::TlsClientSettings settings;
+  settings.ca_file = certificate_;
+  options.tls_context = *net::make_client_tls_context(settings);
+  smtp::ClientCredentials credentials;
+  credentials.plain = [] { return auth::plain_initial_response("", "alice", "secret"); };
+  options.credentials = credentials;
+  options.auth_required = true;
+  SmtpAttempt attempt = deliver_over_own_connection(
+      server.address(), message_for({"bob@example.org"}, message.size()), spool.data(), options);
+  server.join();
+  EXPECT_EQ(sni, "mail.example.test");
+  EXPECT_EQ(commands, (std::vector<std::string>{
+                          "EHLO client.example.test", "AUTH PLAIN AGFsaWNlAHNlY3JldA==",
+                          "MAIL FROM:<alice@example.test>", "RCPT TO:<bob@example.org>", "DATA"}));
+  EXPECT_EQ(received, message);
+  EXPECT_TRUE(attempt.connected);
+  EXPECT_TRUE(attempt.authenticated);
+  EXPECT_TRUE(attempt.tls_verified);
+  EXPECT_EQ(attempt.tls.rfind("TLSv1.3 with cipher ", 0), 0u) << attempt.tls;
+  EXPECT_EQ(attempt.transcript.front().rfind("-- TLSv1.3", 0), 0u);
+  EXPECT_EQ(attempt.recipients.at(0).disposition, smtp::Disposition::Delivered);
+}
+
+TEST(SmtpClientTest, TlsOnConnectToAPlainServerFailsAtTls) {
+  SpoolFile spool("Subject: x\r\n\r\nx\r\n");
+  ScriptedServer server([&](Peer& peer, int) -> asio::awaitable<void> {
+    co_await peer.send("220 plain.example.test ESMTP\r\n");
+    co_await peer.line();  // the ClientHello is no line: wait until the client gives up
+  });
+  SmtpClientOptions options = test_options();
+  options.tls_on_connect = true;
+  options.tls_policy = smtp::TlsPolicy::Encrypt;
+  options.tls_context = *net::make_client_tls_context();
+  SmtpAttempt attempt = deliver_over_own_connection(
+      server.address(), message_for({"bob@example.org"}, 10), spool.data(), options);
+  server.join();
+  EXPECT_TRUE(attempt.connected);
+  EXPECT_TRUE(attempt.tls.empty());
+  const smtp::RecipientOutcome& outcome = attempt.recipients.at(0);
+  EXPECT_EQ(outcome.status, "4.7.5");
+  EXPECT_EQ(outcome.stage, smtp::ClientStage::StartTls);
+  EXPECT_EQ(outcome.text.rfind("Cannot start TLS: handshake failure with mail.example.test", 0), 0u)
+      << outcome.text;
+}
+
+TEST(SmtpClientTest, QuitAfterAndTheReplyObserverOverTheCallersConnection) {
+  SpoolFile spool("Subject: x\r\n\r\nx\r\n");
+  std::vector<std::string> commands;
+  ScriptedServer server([&](Peer& peer, int) -> asio::awaitable<void> {
+    commands.push_back(co_await greet(peer, "PIPELINING"));
+    commands.push_back(co_await peer.line());
+    commands.push_back(co_await peer.line());
+    co_await peer.send("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+    commands.push_back(co_await peer.line());
+    co_await peer.send("221 2.0.0 Bye\r\n");
+  });
+  SmtpClientOptions options = test_options();
+  options.pipelining = true;
+  options.quit_after = smtp::ClientCheckpoint::Rcpt;
+  std::vector<std::string> replies;
+  options.reply_observer = [&](smtp::ClientStage stage, std::size_t, std::string_view raw) {
+    replies.push_back(fmt::format("{} {}", smtp::command_name(stage), raw.substr(0, 3)));
+  };
+  SmtpAttempt attempt = deliver_over_own_connection(
+      server.address(), message_for({"bob@example.org"}, 10), spool.data(), options);
+  server.join();
+  EXPECT_EQ(commands,
+            (std::vector<std::string>{"EHLO client.example.test", "MAIL FROM:<alice@example.test>",
+                                      "RCPT TO:<bob@example.org>", "QUIT"}));
+  EXPECT_TRUE(attempt.quit_as_asked);
+  EXPECT_EQ(replies, (std::vector<std::string>{"CONNECT 220", "EHLO 250", "MAIL FROM 250",
+                                               "RCPT TO 250", "QUIT 221"}));
 }
 
 TEST(SmtpClientTest, TransientGreetingMovesOnToTheNextMx) {

@@ -1024,6 +1024,212 @@ TEST(ClientProtocolTest, AuthWithoutACommonMechanismOrNotOffered) {
   EXPECT_FALSE(absent.protocol.authenticated());
 }
 
+// tern send's additions: --quit-after checkpoints, TLS from the first byte, AUTH required, the
+// reply observer and the last look at the features before MAIL FROM.
+
+ClientSettings quitting_after(ClientCheckpoint checkpoint,
+                              ClientSettings settings = test_settings()) {
+  settings.quit_after = checkpoint;
+  return settings;
+}
+
+std::string quit_text(std::string_view name) {
+  return fmt::format("not sent: quit after {} as asked", name);
+}
+
+TEST(ClientProtocolTest, QuitAfterConnectSaysNothing) {
+  Harness h(quitting_after(ClientCheckpoint::Connect));
+  EXPECT_EQ(h.run(""), "-- close\n");
+  EXPECT_TRUE(h.protocol.quit_as_asked());
+  EXPECT_TRUE(h.protocol.finished());
+  EXPECT_EQ(h.outcome(0), "Deferred 4.0.0 CONNECT | " + quit_text("connect"));
+}
+
+TEST(ClientProtocolTest, QuitAfterBannerAndEhlo) {
+  Harness banner(quitting_after(ClientCheckpoint::Banner));
+  std::string script =
+      "S: 220 mx.example.org ESMTP\n"
+      "C: QUIT\n"
+      "S: 221 2.0.0 Bye\n"
+      "-- close\n";
+  EXPECT_EQ(banner.run(script), script);
+  EXPECT_TRUE(banner.protocol.quit_as_asked());
+  EXPECT_EQ(banner.outcome(0), "Deferred 4.0.0 CONNECT | " + quit_text("banner"));
+
+  Harness ehlo(quitting_after(ClientCheckpoint::Ehlo));
+  script = opening("PIPELINING\nSTARTTLS") + "C: STARTTLS\n" +
+           "S: 220 2.0.0 Ready\n-- TLS handshake\nC: EHLO mail.example.test\n" +
+           "S: 250 mx.example.org\nC: QUIT\n";
+  EXPECT_EQ(ehlo.run(script), script);  // the EHLO that counts is the one after TLS
+  EXPECT_TRUE(ehlo.protocol.quit_as_asked());
+
+  // A failure before the checkpoint is a failure, not a stop as asked.
+  Harness refused(quitting_after(ClientCheckpoint::Ehlo));
+  script = "S: 554 5.7.1 go away\nC: QUIT\n";
+  EXPECT_EQ(refused.run(script), script);
+  EXPECT_FALSE(refused.protocol.quit_as_asked());
+}
+
+TEST(ClientProtocolTest, QuitAfterTlsRightAfterTheHandshake) {
+  Harness h(quitting_after(ClientCheckpoint::Tls));
+  std::string script = opening("STARTTLS") +
+                       "C: STARTTLS\n"
+                       "S: 220 2.0.0 Ready to start TLS\n"
+                       "-- TLS handshake\n"
+                       "C: QUIT\n"
+                       "S: 221 2.0.0 Bye\n"
+                       "-- close\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_TRUE(h.protocol.quit_as_asked());
+  // Opportunistic TLS not offered: the TLS point is passed at the end of the handshake.
+  Harness plain(quitting_after(ClientCheckpoint::Tls));
+  script = opening("PIPELINING") + "C: QUIT\n";
+  EXPECT_EQ(plain.run(script), script);
+  EXPECT_TRUE(plain.protocol.quit_as_asked());
+}
+
+TEST(ClientProtocolTest, QuitAfterAuth) {
+  Harness h(quitting_after(ClientCheckpoint::Auth, auth_settings()));
+  std::string script = tls_opening("AUTH PLAIN") +
+                       "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==\n"
+                       "S: 235 2.7.0 Authentication successful\n"
+                       "C: QUIT\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_TRUE(h.protocol.quit_as_asked());
+  EXPECT_TRUE(h.protocol.authenticated());
+}
+
+TEST(ClientProtocolTest, QuitAfterMailSendsNoRecipientEvenPipelined) {
+  Harness h(quitting_after(ClientCheckpoint::Mail));
+  std::string script = opening("PIPELINING") +
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "C: QUIT\n"
+                       "S: 221 2.0.0 Bye\n"
+                       "-- close\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_TRUE(h.protocol.quit_as_asked());
+  EXPECT_EQ(h.outcome(0), "Deferred 4.0.0 MAIL FROM | " + quit_text("mail"));
+}
+
+TEST(ClientProtocolTest, QuitAfterRcptSendsNoData) {
+  Harness h(quitting_after(ClientCheckpoint::Rcpt),
+            test_message({"bob@example.org", "nobody@example.org"}));
+  std::string script = opening("PIPELINING") +
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "C: RCPT TO:<bob@example.org>\n"
+                       "C: RCPT TO:<nobody@example.org>\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "S: 250 2.1.5 Ok\n"
+                       "S: 550 5.1.1 <nobody@example.org>: User unknown\n"
+                       "C: QUIT\n"
+                       "S: 221 2.0.0 Bye\n"
+                       "-- close\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_TRUE(h.protocol.quit_as_asked());
+  EXPECT_EQ(h.outcome(0), "Deferred 4.0.0 RCPT TO | " + quit_text("rcpt"));
+  EXPECT_EQ(h.protocol.outcomes()[1].disposition, Disposition::Bounced);
+
+  Harness one_at_a_time(quitting_after(ClientCheckpoint::Rcpt));
+  script = opening("SIZE") +
+           "C: MAIL FROM:<alice@example.test> SIZE=1234\n"
+           "S: 250 2.1.0 Ok\n"
+           "C: RCPT TO:<bob@example.org>\n"
+           "S: 250 2.1.5 Ok\n"
+           "C: QUIT\n";
+  EXPECT_EQ(one_at_a_time.run(script), script);
+}
+
+TEST(ClientProtocolTest, TlsOnConnectNeedsNoStartTlsAndAllowsAuth) {
+  ClientSettings settings = auth_settings();
+  settings.tls_on_connect = true;
+  settings.tls_policy = TlsPolicy::Encrypt;
+  Harness h(settings);
+  EXPECT_TRUE(h.protocol.tls_active());
+  std::string script = opening("STARTTLS\nAUTH PLAIN") +
+                       "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==\n"
+                       "S: 235 2.7.0 Authentication successful\n"
+                       "C: MAIL FROM:<alice@example.test>\n";
+  EXPECT_EQ(h.run(script), script);
+
+  settings.quit_after = ClientCheckpoint::Tls;
+  Harness quit(settings);
+  script = "S: 220 mx.example.org ESMTP\nC: QUIT\n";
+  EXPECT_EQ(quit.run(script), script);  // the handshake came before the banner
+  EXPECT_TRUE(quit.protocol.quit_as_asked());
+}
+
+TEST(ClientProtocolTest, AuthRequiredFailsWhenNotOffered) {
+  ClientSettings settings = auth_settings();
+  settings.auth_required = true;
+  Harness h(settings);
+  std::string script = tls_opening("PIPELINING") + "C: QUIT\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_EQ(h.outcome(0),
+            "Deferred 4.7.0 EHLO | SASL authentication failed; server mx.example.org[192.0.2.1] "
+            "offered no AUTH");
+}
+
+TEST(ClientProtocolTest, ReplyObserverSeesEveryReplyWithItsStage) {
+  ClientSettings settings = test_settings();
+  std::vector<std::string> seen;
+  settings.reply_observer = [&seen](ClientStage stage, std::size_t recipient,
+                                    std::string_view raw) {
+    seen.push_back(
+        fmt::format("{}/{}/{}", command_name(stage), recipient, raw.substr(0, raw.find('\r'))));
+  };
+  Harness h(settings, test_message({"bob@example.org", "nobody@example.org"}));
+  std::string script = opening("PIPELINING") +
+                       "C: MAIL FROM:<alice@example.test>\n"
+                       "C: RCPT TO:<bob@example.org>\n"
+                       "C: RCPT TO:<nobody@example.org>\n"
+                       "C: DATA\n"
+                       "S: 250 2.1.0 Ok\n"
+                       "S: 250 2.1.5 Ok\n"
+                       "S: 550 5.1.1 unknown\n"
+                       "S: 354 go\n"
+                       "-- message data\n"
+                       "S: 250 2.0.0 Ok: queued as X\n"
+                       "C: QUIT\n"
+                       "S: 221 Bye\n"
+                       "-- close\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{
+                "CONNECT/0/220 mx.example.org ESMTP", "EHLO/0/250-mx.example.org",
+                "MAIL FROM/0/250 2.1.0 Ok", "RCPT TO/0/250 2.1.5 Ok", "RCPT TO/1/550 5.1.1 unknown",
+                "DATA/0/354 go", "end of DATA/0/250 2.0.0 Ok: queued as X", "QUIT/0/221 Bye"}));
+}
+
+TEST(ClientProtocolTest, BeforeTransactionMayChangeTheMessageOrRefuseIt) {
+  ClientSettings settings = test_settings();
+  bool saw_8bitmime = false;
+  settings.before_transaction = [&](const ServerFeatures& features, OutboundMessage& message) {
+    saw_8bitmime = features.eight_bit_mime;
+    message.size = 999;
+    message.body = Body::EightBitMime;
+    return ok_status();
+  };
+  Harness h(settings);
+  std::string script =
+      opening("SIZE\n8BITMIME") + "C: MAIL FROM:<alice@example.test> SIZE=999 BODY=8BITMIME\n";
+  EXPECT_EQ(h.run(script), script);
+  EXPECT_TRUE(saw_8bitmime);
+
+  settings.before_transaction = [](const ServerFeatures&, OutboundMessage&) -> Status {
+    return Error{"8BITMIME is required, but was not offered"};
+  };
+  Harness refused(settings);
+  script = opening("SIZE") + "C: QUIT\n";
+  EXPECT_EQ(refused.run(script), script);
+  EXPECT_EQ(refused.outcome(0), "Bounced 5.6.3 EHLO | 8BITMIME is required, but was not offered");
+}
+
+TEST(ClientProtocolTest, CheckpointNames) {
+  EXPECT_EQ(checkpoint_name(ClientCheckpoint::Connect), "connect");
+  EXPECT_EQ(checkpoint_name(ClientCheckpoint::Rcpt), "rcpt");
+}
+
 TEST(ClientProtocolTest, ParseEhloReply) {
   ServerFeatures features = parse_ehlo_reply(
       "250-mx.example.org Hello [192.0.2.9]\r\n"
