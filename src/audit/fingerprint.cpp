@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/strings.hpp"
+#include "smtp/remote_reply.hpp"
 
 namespace tern::audit {
 namespace {
@@ -97,8 +98,6 @@ std::size_t find_word(std::string_view text, std::string_view word) {
   return std::string::npos;
 }
 
-std::vector<std::string_view> lines_of(std::string_view raw);
-
 // The banner line without its code and, when it has one, its host name (RFC 5321 §4.3.1: "220
 // domain text"), so a host called postfix.example.org names nobody.
 std::string_view banner_text(std::string_view line) {
@@ -111,23 +110,10 @@ std::string_view banner_text(std::string_view line) {
   return text;
 }
 
-std::vector<std::string_view> lines_of(std::string_view raw) {
-  std::vector<std::string_view> lines;
-  while (!raw.empty()) {
-    std::size_t newline = raw.find('\n');
-    std::string_view line = raw.substr(0, newline);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    if (newline == std::string_view::npos) break;
-    raw.remove_prefix(newline + 1);
-  }
-  return lines;
-}
-
 // The keyword of each EHLO extension line ("250-SIZE 10240000" gives "SIZE"), upper case.
 std::vector<std::string> ehlo_keywords(std::string_view ehlo) {
   std::vector<std::string> keywords;
-  std::vector<std::string_view> lines = lines_of(ehlo);
+  std::vector<std::string_view> lines = smtp::split_reply_lines(ehlo);
   for (std::size_t i = 1; i < lines.size(); ++i) {
     std::string_view text = lines[i].size() > 4 ? lines[i].substr(4) : std::string_view();
     keywords.push_back(to_upper_ascii(text.substr(0, text.find_first_of(" =\t"))));
@@ -138,7 +124,7 @@ std::vector<std::string> ehlo_keywords(std::string_view ehlo) {
 // The line of `raw` holding `needle` (case-insensitive), for evidence; empty when none does.
 std::string line_with(std::string_view raw, std::string_view needle) {
   std::string lower_needle = to_lower_ascii(needle);
-  for (std::string_view line : lines_of(raw)) {
+  for (std::string_view line : smtp::split_reply_lines(raw)) {
     if (to_lower_ascii(line).find(lower_needle) != std::string::npos) return printable_ascii(line);
   }
   return {};
@@ -165,14 +151,14 @@ Fingerprint guess_software(const ServerReplies& replies) {
   std::map<std::string, std::vector<std::string>> evidence;
   std::map<std::string, bool> from_banner;
   std::vector<std::string> keywords = ehlo_keywords(replies.ehlo);
-  std::vector<std::string_view> ehlo_lines = lines_of(replies.ehlo);
+  std::vector<std::string_view> ehlo_lines = smtp::split_reply_lines(replies.ehlo);
   std::string ehlo_greeting = ehlo_lines.empty() ? "" : std::string(ehlo_lines.front());
 
   for (const Rule& rule : kRules) {
     std::string matched;
     bool hit = false;
     if (rule.where == Where::Banner) {
-      for (std::string_view line : lines_of(replies.banner)) {
+      for (std::string_view line : smtp::split_reply_lines(replies.banner)) {
         if (find_word(banner_text(line), rule.needle) != std::string::npos) {
           hit = true;
           matched = printable_ascii(line);
@@ -215,7 +201,7 @@ Fingerprint guess_software(const ServerReplies& replies) {
       {"tern", "tern"}, {"opensmtpd", "OpenSMTPD"}, {"version:", "Exchange"},
   };
   for (const auto& [word, name] : kVersioned) {
-    for (std::string_view line : lines_of(replies.banner)) {
+    for (std::string_view line : smtp::split_reply_lines(replies.banner)) {
       std::string found = version_after(banner_text(line), word, name);
       if (!found.empty() && fingerprint.version.empty()) fingerprint.version = found;
     }
@@ -227,7 +213,7 @@ CheckResult banner_section(const ServerReplies& replies, const Fingerprint& fing
   CheckResult check;
   check.id = "banner";
   check.title = "Banner and fingerprint";
-  std::vector<std::string_view> banner_lines = lines_of(replies.banner);
+  std::vector<std::string_view> banner_lines = smtp::split_reply_lines(replies.banner);
   for (std::string_view line : banner_lines) {
     check.observations.push_back("banner: " + printable_ascii(line));
   }

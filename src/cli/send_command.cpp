@@ -22,10 +22,10 @@
 #include <iostream>
 #include <random>
 
-#include "auth/sasl_client.hpp"
 #include "base/strings.hpp"
 #include "cli/send_report.hpp"
 #include "cli/terminal_password.hpp"
+#include "delivery/relay_credentials.hpp"
 #include "delivery/smtp_client.hpp"
 #include "mime/date.hpp"
 #include "mime/message_builder.hpp"
@@ -204,17 +204,9 @@ std::string tls_mode_name(TlsMode mode) {
 }
 
 smtp::ClientCredentials credentials(const SendOptions& options, const std::string& password) {
-  smtp::ClientCredentials out;
-  std::string user = options.auth_user;
-  if (options.auth_mechanism != AuthMechanism::Login) {
-    out.plain = [user, password] { return auth::plain_initial_response("", user, password); };
-  }
-  if (options.auth_mechanism != AuthMechanism::Plain) {
-    out.login = [user, password](std::string_view challenge) {
-      return auth::login_response(challenge, user, password);
-    };
-  }
-  return out;
+  return delivery::client_credentials({options.auth_user, password},
+                                      options.auth_mechanism != AuthMechanism::Login,
+                                      options.auth_mechanism != AuthMechanism::Plain);
 }
 
 // The mechanism ClientProtocol::begin_auth picks: PLAIN when offered and allowed, else LOGIN.

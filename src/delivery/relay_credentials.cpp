@@ -46,14 +46,19 @@ Result<std::optional<SaslLogin>> find_sasl_login(const config::LookupTable& tabl
   return std::optional<SaslLogin>();
 }
 
-smtp::ClientCredentials client_credentials(const SaslLogin& login) {
+smtp::ClientCredentials client_credentials(const SaslLogin& login, bool plain,
+                                           bool login_mechanism) {
   smtp::ClientCredentials credentials;
-  credentials.plain = [login] {
-    return auth::plain_initial_response("", login.user, login.password);
-  };
-  credentials.login = [login](std::string_view challenge) {
-    return auth::login_response(challenge, login.user, login.password);
-  };
+  if (plain) {
+    credentials.plain = [login] {
+      return auth::plain_initial_response("", login.user, login.password);
+    };
+  }
+  if (login_mechanism) {
+    credentials.login = [login](std::string_view challenge) {
+      return auth::login_response(challenge, login.user, login.password);
+    };
+  }
   return credentials;
 }
 

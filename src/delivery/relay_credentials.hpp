@@ -34,7 +34,9 @@ std::vector<std::string> sasl_lookup_keys(std::string_view next_hop);
 Result<std::optional<SaslLogin>> find_sasl_login(const config::LookupTable& table,
                                                  const std::vector<std::string>& keys);
 
-// PLAIN and LOGIN answers for `login`, for smtp::ClientSettings::credentials.
-smtp::ClientCredentials client_credentials(const SaslLogin& login);
+// PLAIN and LOGIN answers for `login`, for smtp::ClientSettings::credentials; a mechanism left
+// out is never used (`tern send --auth LOGIN`).
+smtp::ClientCredentials client_credentials(const SaslLogin& login, bool plain = true,
+                                           bool login_mechanism = true);
 
 }  // namespace tern::delivery

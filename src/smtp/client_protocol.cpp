@@ -53,19 +53,6 @@ std::string notify_value(std::uint8_t notify) {
   return fmt::format("{}", fmt::join(parts, ","));
 }
 
-std::vector<std::string_view> reply_lines(std::string_view raw) {
-  std::vector<std::string_view> lines;
-  while (!raw.empty()) {
-    std::size_t newline = raw.find('\n');
-    std::string_view line = raw.substr(0, newline);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    if (newline == std::string_view::npos) break;
-    raw.remove_prefix(newline + 1);
-  }
-  return lines;
-}
-
 std::uint64_t parse_size(std::string_view digits) {
   std::uint64_t value = 0;
   for (char c : digits) {
@@ -146,7 +133,7 @@ std::string_view checkpoint_name(ClientCheckpoint checkpoint) {
 ServerFeatures parse_ehlo_reply(std::string_view raw) {
   ServerFeatures features;
   features.esmtp = true;
-  std::vector<std::string_view> lines = reply_lines(raw);
+  std::vector<std::string_view> lines = split_reply_lines(raw);
   for (std::size_t i = 1; i < lines.size(); ++i) {
     if (lines[i].size() < 5) continue;
     std::string_view line = trim(lines[i].substr(4));

@@ -43,20 +43,6 @@ std::size_t status_length(std::string_view text) {
   return pos == text.size() || text[pos] == ' ' ? pos : 0;
 }
 
-std::vector<std::string_view> split_lines(std::string_view raw) {
-  std::vector<std::string_view> lines;
-  std::size_t start = 0;
-  while (start < raw.size()) {
-    std::size_t newline = raw.find('\n', start);
-    std::size_t end = newline == std::string_view::npos ? raw.size() : newline;
-    std::string_view line = raw.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    start = end + 1;
-  }
-  return lines;
-}
-
 // Appends `piece` after a space, keeping at most kMaxText octets.
 void append_bounded(std::string& out, std::string_view piece) {
   if (piece.empty()) return;
@@ -70,7 +56,7 @@ RemoteReply malformed(std::string error, std::string_view raw) {
   RemoteReply reply;
   reply.status = "4.5.0";  // RFC 3463 X.5.0: other or undefined protocol status
   reply.error = std::move(error);
-  for (std::string_view line : split_lines(raw))
+  for (std::string_view line : split_reply_lines(raw))
     append_bounded(reply.diagnostic, printable_ascii(line));
   return reply;
 }
@@ -82,7 +68,7 @@ std::string RemoteReply::diagnostic_code() const {
 }
 
 RemoteReply parse_remote_reply(std::string_view raw) {
-  std::vector<std::string_view> lines = split_lines(raw);
+  std::vector<std::string_view> lines = split_reply_lines(raw);
   if (lines.empty()) return malformed("empty reply", raw);
 
   int code = 0;
@@ -157,6 +143,20 @@ RemoteReply parse_remote_reply(std::string_view raw) {
   reply.text = std::move(text);
   reply.diagnostic = std::move(diagnostic);
   return reply;
+}
+
+std::vector<std::string_view> split_reply_lines(std::string_view raw) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < raw.size()) {
+    std::size_t newline = raw.find('\n', start);
+    std::size_t end = newline == std::string_view::npos ? raw.size() : newline;
+    std::string_view line = raw.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
 }
 
 }  // namespace tern::smtp

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tern::smtp {
 
@@ -37,5 +38,9 @@ struct RemoteReply {
 
 // `raw`: the reply's lines, each ending in CRLF (or LF); the last line ending may be missing.
 RemoteReply parse_remote_reply(std::string_view raw);
+
+// The lines of a reply (or any CRLF or LF text) without their line endings; a final line ending
+// starts no empty line.
+std::vector<std::string_view> split_reply_lines(std::string_view raw);
 
 }  // namespace tern::smtp

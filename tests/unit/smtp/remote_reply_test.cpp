@@ -331,5 +331,13 @@ TEST(RemoteReplyTest, RandomWellFormedRepliesParseBack) {
   }
 }
 
+TEST(RemoteReplyTest, SplitReplyLinesDropsLineEndings) {
+  using Lines = std::vector<std::string_view>;
+  EXPECT_EQ(split_reply_lines("250-a\r\n250 b\r\n"), (Lines{"250-a", "250 b"}));
+  EXPECT_EQ(split_reply_lines("250-a\n250 b"), (Lines{"250-a", "250 b"}));
+  EXPECT_EQ(split_reply_lines("\r\n"), (Lines{""}));
+  EXPECT_EQ(split_reply_lines(""), Lines{});
+}
+
 }  // namespace
 }  // namespace tern::smtp
