@@ -34,6 +34,9 @@ def audit(port, *arguments, host="127.0.0.1", json_output=True):
     if json_output:
         command.append("--json")
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout(180))
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        if marker in result.stderr:
+            raise AssertionError(f"{marker!r} from tern audit:\n{result.stderr[-4000:]}")
     output = result.stdout
     if json_output:
         try:
